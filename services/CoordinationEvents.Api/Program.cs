@@ -1,6 +1,11 @@
+using CoordinationEvents.Api;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.AddCoordinationEvents();
+
 var app = builder.Build();
-app.MapGet("/health/live", () => Results.Ok());
+await app.MigrateAsync();
+app.UseCoordinationEvents();
 app.Run();
 
 public partial class Program;

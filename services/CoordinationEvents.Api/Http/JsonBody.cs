@@ -1,0 +1,98 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CoordinationEvents.Api.Http;
+
+/// <summary>
+/// Reads JSON bodies with a size limit and strict rules (unknown fields are errors), turning every failure
+/// into a field-named 400/413/415 instead of the framework's bare 400.
+/// </summary>
+public static class JsonBody
+{
+    public const int SingleLimit = 256 * 1024;
+    public const int BatchLimit = 32 * 1024 * 1024;
+
+    public static readonly JsonSerializerOptions Options = Create();
+
+    static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
+        {
+            UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            AllowTrailingCommas = false,
+            ReadCommentHandling = JsonCommentHandling.Disallow,
+        };
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
+    public static async Task<T> ReadAsync<T>(HttpRequest request, int maxBytes, CancellationToken ct)
+    {
+        if (request.ContentType is not { } type || !type.Contains("json", StringComparison.OrdinalIgnoreCase))
+            throw new ProblemException(415, "Unsupported media type", "Send the body as application/json.");
+        if (request.ContentLength > maxBytes) throw TooLarge(maxBytes);
+
+        var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > maxBytes) throw TooLarge(maxBytes);
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0) throw InputException.For("body", "The request body is empty; send a JSON object.");
+        return Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+    }
+
+    public static T Deserialize<T>(ReadOnlySpan<byte> utf8)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(utf8, Options) ?? throw InputException.For("body", "The request body must be a JSON object, not null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InputException(ErrorsOf(e), "The request body is not valid JSON for this endpoint.");
+        }
+    }
+
+    public static T Deserialize<T>(JsonElement element)
+    {
+        try
+        {
+            return element.Deserialize<T>(Options) ?? throw InputException.For("body", "Expected a JSON object, not null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InputException(ErrorsOf(e));
+        }
+    }
+
+    /// <summary>The field a JsonException is about, as a camelCase path: <c>$.occurredOn</c> → <c>occurredOn</c>.</summary>
+    public static IReadOnlyDictionary<string, string[]> ErrorsOf(JsonException e)
+    {
+        var field = e.Path is null or "$" ? "body" : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path.TrimStart('$');
+        var message = e.Message;
+        // "The JSON property 'foo' could not be mapped to any .NET member contained in type …"
+        const string marker = "The JSON property '";
+        var start = message.IndexOf(marker, StringComparison.Ordinal);
+        if (start >= 0)
+        {
+            var end = message.IndexOf('\'', start + marker.Length);
+            var name = message[(start + marker.Length)..end];
+            var prefix = field == "body" ? "" : field + ".";
+            return new Dictionary<string, string[]> { [prefix + name] = [$"Unknown field '{name}'."] };
+        }
+        var reason = e.InnerException?.Message ?? FirstSentence(message);
+        return new Dictionary<string, string[]> { [field] = [field == "body" ? $"Malformed JSON: {reason}" : $"Wrong type or format: {reason}"] };
+    }
+
+    static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    static ProblemException TooLarge(int maxBytes) =>
+        new(413, "Payload too large", $"The body is larger than {maxBytes / 1024} KiB, the limit of this endpoint.");
+}
