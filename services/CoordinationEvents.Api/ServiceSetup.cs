@@ -1,4 +1,7 @@
 using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Admin;
+using CoordinationEvents.Api.Feed;
+using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
 using CoordinationEvents.Api.Units;
@@ -29,9 +32,12 @@ public static class ServiceSetup
         services.AddSingleton<ActivityCommands>();
         services.AddSingleton<UnitDirectory>();
 
-        services.AddSingleton<IEnumerable<IAsyncProjection>>(_ => []);
+        services.AddSingleton<StatisticsProjection>();
+        services.AddSingleton<StatisticsReader>();
+        services.AddSingleton<ConsistencyCheck>();
+        services.AddSingleton<IEnumerable<IAsyncProjection>>(sp => [sp.GetRequiredService<StatisticsProjection>()]);
         services.AddSingleton(sp => new ProjectionDaemon(sp.GetRequiredService<EventStore.EventStore>(),
-            sp.GetRequiredService<IEnumerable<IAsyncProjection>>(), logger: sp.GetRequiredService<ILogger<ProjectionDaemon>>()));
+            sp.GetRequiredService<IEnumerable<IAsyncProjection>>(), logger: sp.GetRequiredService<ILogger<ProjectionDaemon>>()).Attach());
         services.AddHostedService<ProjectionHost>();
 
         services.Configure<ApiKeyOptions>(options =>
@@ -69,7 +75,8 @@ public static class ServiceSetup
     public static async Task MigrateAsync(this WebApplication app)
     {
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
-        await SchemaMigrator.MigrateAsync(db, [.. EventStoreSchema.Migrations, UnitDirectory.Schema, ActivityReadModel.Schema]);
+        await SchemaMigrator.MigrateAsync(db, [.. EventStoreSchema.Migrations, UnitDirectory.Schema, ActivityReadModel.Schema, StatisticsProjection.Schema]);
+        await ProjectionDaemon.EnsureRegisteredAsync(db, app.Services.GetRequiredService<IEnumerable<IAsyncProjection>>());
     }
 
     public static WebApplication UseCoordinationEvents(this WebApplication app)
@@ -83,6 +90,16 @@ public static class ServiceSetup
         app.MapHealthEndpoints();
         app.MapActivityEndpoints();
         app.MapUnitEndpoints();
+        app.MapStatisticsEndpoints();
+        app.MapFeedEndpoints();
+        app.MapAdminEndpoints();
+
+        // Statistics roll figures up the unit tree: when a unit moves, re-project them.
+        UnitEndpoints.OnUnitMoved = async (services, ct) =>
+        {
+            await ProjectionDaemon.RequestRebuildAsync(services.GetRequiredService<NpgsqlDataSource>(), StatisticsProjection.ProjectionName, ct);
+            services.GetRequiredService<ProjectionDaemon>().Nudge();
+        };
 
         if (app.Environment.IsDevelopment())
             app.Lifetime.ApplicationStarted.Register(() =>

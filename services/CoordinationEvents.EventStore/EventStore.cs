@@ -13,6 +13,11 @@ public sealed class EventStore(NpgsqlDataSource dataSource, EventTypeRegistry re
     readonly IInlineProjection[] inline = inlineProjections.ToArray();
 
     public NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>Raised in this process after a transaction with appended events commits (async runners wake on it).</summary>
+    public event Action? Committed;
+
+    internal void OnCommitted() => Committed?.Invoke();
     public EventTypeRegistry Registry => registry;
 
     /// <summary>A connection with an open transaction, for appends together with the caller's own SQL.</summary>
@@ -207,10 +212,20 @@ public sealed class EventSession(EventStore store, NpgsqlConnection connection, 
     public NpgsqlConnection Connection => connection;
 
     /// <summary>Appends to several streams at once; a stream whose version moved is reported, not thrown.</summary>
-    public Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<StreamAppend> appends, CancellationToken ct = default) =>
-        store.AppendAsync(connection, appends, ct);
+    public async Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<StreamAppend> appends, CancellationToken ct = default)
+    {
+        var outcomes = await store.AppendAsync(connection, appends, ct);
+        appended |= outcomes.Any(o => o.Events.Count > 0);
+        return outcomes;
+    }
 
-    public Task CommitAsync(CancellationToken ct = default) => transaction.CommitAsync(ct);
+    bool appended;
+
+    public async Task CommitAsync(CancellationToken ct = default)
+    {
+        await transaction.CommitAsync(ct);
+        if (appended) store.OnCommitted();
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -28,6 +28,13 @@ public sealed class ProjectionDaemon(EventStore store, IEnumerable<IAsyncProject
 
     public IReadOnlyList<IAsyncProjection> Projections => projections;
 
+    /// <summary>Subscribes to the store's commits, so runners in this process wake at once after an append.</summary>
+    public ProjectionDaemon Attach()
+    {
+        store.Committed += Nudge;
+        return this;
+    }
+
     public static async Task EnsureRegisteredAsync(NpgsqlDataSource dataSource, IEnumerable<IAsyncProjection> projections, CancellationToken ct = default)
     {
         await using var cmd = dataSource.CreateCommand("insert into projections (name) select unnest($1::text[]) on conflict do nothing");
@@ -60,10 +67,20 @@ public sealed class ProjectionDaemon(EventStore store, IEnumerable<IAsyncProject
                     continue;
                 }
                 log.LogInformation("Projection {Projection}: this instance runs it", projection.Name);
-                while (!ct.IsCancellationRequested)
+                try
                 {
-                    var progressed = await StepAsync(connection, projection, ct);
-                    if (!progressed) await IdleAsync(ct);
+                    while (!ct.IsCancellationRequested)
+                    {
+                        var progressed = await StepAsync(connection, projection, ct);
+                        if (!progressed) await IdleAsync(ct);
+                    }
+                }
+                finally
+                {
+                    // The pool may keep this session open (No Reset On Close): let go of the lock explicitly.
+                    if (connection.State == System.Data.ConnectionState.Open)
+                        try { await using var unlock = new NpgsqlCommand("select pg_advisory_unlock_all()", connection); await unlock.ExecuteNonQueryAsync(CancellationToken.None); }
+                        catch (Exception e) when (e is NpgsqlException or InvalidOperationException) { }
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)

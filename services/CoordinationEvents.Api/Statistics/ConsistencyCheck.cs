@@ -1,0 +1,128 @@
+using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Units;
+using CoordinationEvents.EventStore;
+using Npgsql;
+
+namespace CoordinationEvents.Api.Statistics;
+
+public sealed record Difference(string Table, string Key, decimal[]? Expected, decimal[]? Actual);
+
+public sealed record ConsistencyReport(
+    string Projection,
+    string Position,
+    long EventsChecked,
+    int ActiveActivities,
+    int CellsCompared,
+    int StocksCompared,
+    int DifferenceCount,
+    IReadOnlyList<Difference> Differences);
+
+/// <summary>
+/// Recomputes the statistics from the raw events, independently of the projection's code path (fold each
+/// stream to its final state, then add up), and compares every cell and stock row with the projection's
+/// tables, at the projection's own position, in one snapshot.
+/// </summary>
+public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry registry)
+{
+    const int MaxListed = 100;
+
+    public async Task<ConsistencyReport> RunAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+
+        LogCursor position;
+        await using (var cmd = new NpgsqlCommand("select last_transaction_id, last_position from projections where name = $1", connection))
+        {
+            cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            position = await reader.ReadAsync(ct) ? new LogCursor(reader.GetInt64(0), reader.GetInt64(1)) : LogCursor.Start;
+        }
+
+        var units = new List<Unit>();
+        await using (var cmd = new NpgsqlCommand("select unit_id, name, type, parent_id from units", connection))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+                units.Add(new Unit(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        var tree = new UnitTree(units);
+
+        // Final state of every activity, as of the projection's position.
+        var states = new Dictionary<Guid, Activity>();
+        var firstRecordedAt = new Dictionary<Guid, DateTimeOffset>();
+        long eventsChecked = 0;
+        await using (var cmd = new NpgsqlCommand("""
+            select stream_id, type, data::text from events
+            where (transaction_id, position) <= ($1, $2)
+            order by stream_id, version
+            """, connection))
+        {
+            cmd.Parameters.AddWithValue(position.TransactionId);
+            cmd.Parameters.AddWithValue(position.Position);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetGuid(0);
+                var e = (ActivityEvent)registry.Deserialize(reader.GetString(1), reader.GetString(2));
+                states[id] = Activity.Evolve(states.GetValueOrDefault(id) ?? Activity.Initial, e);
+                if (e is ActivityRecorded r) firstRecordedAt[id] = r.RecordedAt;
+                eventsChecked++;
+            }
+        }
+
+        var expectedCells = new Dictionary<CellKey, decimal[]>();
+        var expectedStocks = new Dictionary<Guid, (string Unit, DateOnly On, decimal[] Values)>();
+        var active = 0;
+        foreach (var (id, state) in states)
+        {
+            if (state.Retracted || state.Content is null) continue;
+            active++;
+            foreach (var (key, values) in StatisticsProjection.Contribution(state.Content, tree.SelfAndAncestors))
+            {
+                if (!expectedCells.TryGetValue(key, out var sum)) expectedCells[key] = sum = new decimal[StatisticsProjection.Slots];
+                for (var i = 0; i < sum.Length; i++) sum[i] += values[i];
+            }
+            if (KindCatalog.Get(state.Content.Kind).IsStock)
+                expectedStocks[id] = (state.Content.UnitId, state.Content.OccurredOn, StatisticsProjection.StockValues(state.Content));
+        }
+
+        var differences = new List<Difference>();
+        var count = 0;
+        void Report(Difference d) { count++; if (differences.Count < MaxListed) differences.Add(d); }
+
+        var seen = new HashSet<CellKey>();
+        await using (var cmd = new NpgsqlCommand($"select unit_id, period, bucket, kind, d1, d2, {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"v{i}"))} from {StatisticsProjection.Cells}", connection))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+            {
+                var key = new CellKey(reader.GetString(0), reader.GetChar(1), reader.GetFieldValue<DateOnly>(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
+                var actual = Enumerable.Range(0, StatisticsProjection.Slots).Select(i => reader.GetDecimal(6 + i)).ToArray();
+                seen.Add(key);
+                var expected = expectedCells.GetValueOrDefault(key);
+                if (expected is null || !expected.SequenceEqual(actual)) Report(new Difference(StatisticsProjection.Cells, Describe(key), expected, actual));
+            }
+        foreach (var (key, expected) in expectedCells.Where(c => !seen.Contains(c.Key)))
+            Report(new Difference(StatisticsProjection.Cells, Describe(key), expected, null));
+
+        var seenStocks = new HashSet<Guid>();
+        await using (var cmd = new NpgsqlCommand($"select activity_id, unit_id, occurred_on, {string.Join(", ", Enumerable.Range(1, StatisticsProjection.Slots - 1).Select(i => $"v{i}"))} from {StatisticsProjection.Stocks}", connection))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetGuid(0);
+                seenStocks.Add(id);
+                var actual = new decimal[StatisticsProjection.Slots];
+                for (var i = 1; i < actual.Length; i++) actual[i] = reader.GetDecimal(2 + i);
+                var ok = expectedStocks.TryGetValue(id, out var expected)
+                    && expected.Unit == reader.GetString(1) && expected.On == reader.GetFieldValue<DateOnly>(2) && expected.Values.SequenceEqual(actual);
+                if (!ok) Report(new Difference(StatisticsProjection.Stocks, $"activity {id}", expected.Values, actual));
+            }
+        foreach (var (id, expected) in expectedStocks.Where(s => !seenStocks.Contains(s.Key)))
+            Report(new Difference(StatisticsProjection.Stocks, $"activity {id}", expected.Values, null));
+
+        return new ConsistencyReport(StatisticsProjection.ProjectionName, position.ToString(), eventsChecked, active,
+            expectedCells.Count, expectedStocks.Count, count, differences);
+    }
+
+    static string Describe(CellKey k) =>
+        $"unit={k.UnitId} {(k.Period == 'd' ? "day" : "month")}={k.Bucket:yyyy-MM-dd} kind={k.Kind} d1={k.D1} d2={k.D2}";
+}

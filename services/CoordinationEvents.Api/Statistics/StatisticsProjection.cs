@@ -1,0 +1,244 @@
+using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Units;
+using CoordinationEvents.EventStore;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CoordinationEvents.Api.Statistics;
+
+/// <summary>Where a figure is kept: a unit's whole subtree, a day or a month, a kind and its dimension values.</summary>
+public readonly record struct CellKey(string UnitId, char Period, DateOnly Bucket, string Kind, string D1, string D2);
+
+/// <summary>
+/// The statistics projection (async). Flows are kept as sums per (unit subtree, day and month, kind,
+/// dimension values): every activity adds to the cells of its unit and of each ancestor, so a province's
+/// figures are a handful of rows whatever the volume below it. A period is answered from whole months plus
+/// at most two runs of days. Stocks (self-management) are kept per declaration, and the latest one per unit
+/// on or before a date is found by index.
+/// </summary>
+public sealed class StatisticsProjection : IAsyncProjection
+{
+    public const string ProjectionName = "statistics";
+    public const string Cells = "stat_cells";
+    public const string Stocks = "stat_stocks";
+    public const int Slots = 8; // slot 0: activities; slots 1..7: the kind's metrics in catalog order
+
+    public string Name => ProjectionName;
+    public IReadOnlyList<string> Tables { get; } = [Cells, Stocks];
+
+    public static readonly Migration Schema = new("statistics", 1, $"""
+        create table {Cells} (
+            unit_id text not null,
+            period char(1) not null,
+            bucket date not null,
+            kind text not null,
+            d1 text not null,
+            d2 text not null,
+            {string.Join(", ", Enumerable.Range(0, Slots).Select(i => $"v{i} numeric not null"))},
+            primary key (unit_id, period, bucket, kind, d1, d2));
+
+        create table {Stocks} (
+            activity_id uuid primary key,
+            unit_id text not null,
+            occurred_on date not null,
+            recorded_at timestamptz not null,
+            {string.Join(", ", Enumerable.Range(1, Slots - 1).Select(i => $"v{i} numeric not null"))});
+        create index stat_stocks_latest on {Stocks} (unit_id, occurred_on desc, recorded_at desc, activity_id desc);
+        """);
+
+    /// <summary>The cells one activity adds to (or, negated, removes from).</summary>
+    public static IEnumerable<(CellKey Key, decimal[] Values)> Contribution(ActivityContent content, Func<string, IEnumerable<string>> selfAndAncestors)
+    {
+        var kind = KindCatalog.Get(content.Kind);
+        var values = new decimal[Slots];
+        values[0] = 1;
+        if (!kind.IsStock)
+            for (var i = 0; i < kind.Metrics.Count; i++) values[i + 1] = content.Metric(kind.Metrics[i].Name);
+        var d1 = kind.Dimensions.Count > 0 ? content.DimensionValue(kind.Dimensions[0].Name) ?? "" : "";
+        var d2 = kind.Dimensions.Count > 1 ? content.DimensionValue(kind.Dimensions[1].Name) ?? "" : "";
+        var month = new DateOnly(content.OccurredOn.Year, content.OccurredOn.Month, 1);
+        foreach (var unit in selfAndAncestors(content.UnitId))
+        {
+            yield return (new CellKey(unit, 'd', content.OccurredOn, content.Kind, d1, d2), values);
+            yield return (new CellKey(unit, 'm', month, content.Kind, d1, d2), values);
+        }
+    }
+
+    public static decimal[] StockValues(ActivityContent content)
+    {
+        var kind = KindCatalog.Get(content.Kind);
+        var values = new decimal[Slots];
+        for (var i = 0; i < kind.Metrics.Count; i++) values[i + 1] = content.Metric(kind.Metrics[i].Name);
+        return values;
+    }
+
+    public async Task ApplyAsync(NpgsqlConnection connection, ProjectionTarget target, IReadOnlyList<StoredEvent> events, CancellationToken ct)
+    {
+        var tree = await LoadTreeAsync(connection, ct);
+        var previous = await PreviousContentAsync(connection, events, ct);
+        var cells = new Dictionary<CellKey, decimal[]>();
+        var stockUpserts = new Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)>();
+        var stockDeletes = new HashSet<Guid>();
+
+        void Add(ActivityContent content, int sign)
+        {
+            foreach (var (key, values) in Contribution(content, tree.SelfAndAncestors))
+            {
+                if (!cells.TryGetValue(key, out var sum)) cells[key] = sum = new decimal[Slots];
+                for (var i = 0; i < Slots; i++) sum[i] += sign * values[i];
+            }
+        }
+        void SetStock(Guid id, ActivityContent? content, DateTimeOffset recordedAt)
+        {
+            if (content is not null && KindCatalog.Get(content.Kind).IsStock)
+            {
+                stockDeletes.Remove(id);
+                stockUpserts[id] = (content, recordedAt);
+            }
+            else
+            {
+                stockUpserts.Remove(id);
+                stockDeletes.Add(id);
+            }
+        }
+
+        foreach (var e in events)
+        {
+            switch (e.Data)
+            {
+                case ActivityRecorded r:
+                    Add(r.Content, +1);
+                    if (KindCatalog.Get(r.Content.Kind).IsStock) SetStock(r.ActivityId, r.Content, r.RecordedAt);
+                    break;
+                case ActivityCorrected c:
+                    Add(previous[(e.StreamId, e.Version - 1)], -1);
+                    Add(c.Content, +1);
+                    SetStock(c.ActivityId, c.Content, c.CorrectedAt);
+                    break;
+                case ActivityRetracted r:
+                    Add(previous[(e.StreamId, e.Version - 1)], -1);
+                    SetStock(r.ActivityId, null, r.RetractedAt);
+                    break;
+            }
+        }
+
+        await WriteCellsAsync(connection, target.Table(Cells), cells, ct);
+        await WriteStocksAsync(connection, target.Table(Stocks), stockUpserts, stockDeletes, ct);
+    }
+
+    static async Task<UnitTree> LoadTreeAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        var units = new List<Unit>();
+        await using var cmd = new NpgsqlCommand("select unit_id, name, type, parent_id from units", connection);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            units.Add(new Unit(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        return new UnitTree(units);
+    }
+
+    /// <summary>What a correction or retraction replaces: the content of the stream's event just before it.</summary>
+    static async Task<Dictionary<(Guid, int), ActivityContent>> PreviousContentAsync(NpgsqlConnection connection, IReadOnlyList<StoredEvent> events, CancellationToken ct)
+    {
+        var wanted = events.Where(e => e.Data is ActivityCorrected or ActivityRetracted).Select(e => (e.StreamId, Version: e.Version - 1)).Distinct().ToArray();
+        var result = new Dictionary<(Guid, int), ActivityContent>();
+        if (wanted.Length == 0) return result;
+        // Events of this batch are committed too, so one read covers an earlier event of the same batch.
+        var byKey = events.ToDictionary(e => (e.StreamId, e.Version));
+        var missing = wanted.Where(w => !byKey.ContainsKey(w)).ToArray();
+        var loaded = new Dictionary<(Guid, int), object>();
+        if (missing.Length > 0)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                select e.stream_id, e.version, e.type, e.data::text
+                from unnest($1::uuid[], $2::int[]) as w(stream_id, version)
+                join events e on e.stream_id = w.stream_id and e.version = w.version
+                """, connection);
+            cmd.Parameters.AddWithValue(missing.Select(m => m.StreamId).ToArray());
+            cmd.Parameters.AddWithValue(missing.Select(m => m.Version).ToArray());
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                loaded[(reader.GetGuid(0), reader.GetInt32(1))] = Registry.Deserialize(reader.GetString(2), reader.GetString(3));
+        }
+        foreach (var w in wanted)
+        {
+            var data = byKey.TryGetValue(w, out var e) ? e.Data : loaded[w];
+            result[w] = data switch
+            {
+                ActivityRecorded r => r.Content,
+                ActivityCorrected c => c.Content,
+                _ => throw new InvalidOperationException($"Event {w.Version} of activity {w.StreamId} is a {data.GetType().Name}; expected the content it replaced."),
+            };
+        }
+        return result;
+    }
+
+    static readonly EventTypeRegistry Registry = ActivityEventTypes.Register(new EventTypeRegistry());
+
+    static async Task WriteCellsAsync(NpgsqlConnection connection, string table, Dictionary<CellKey, decimal[]> cells, CancellationToken ct)
+    {
+        if (cells.Count == 0) return;
+        var keys = cells.Keys.OrderBy(k => k.UnitId, StringComparer.Ordinal).ThenBy(k => k.Period).ThenBy(k => k.Bucket)
+            .ThenBy(k => k.Kind, StringComparer.Ordinal).ThenBy(k => k.D1, StringComparer.Ordinal).ThenBy(k => k.D2, StringComparer.Ordinal).ToArray();
+        var slots = Enumerable.Range(0, Slots).ToArray();
+        await using (var cmd = new NpgsqlCommand($"""
+            insert into {table} as c (unit_id, period, bucket, kind, d1, d2, {string.Join(", ", slots.Select(i => $"v{i}"))})
+            select * from unnest($1::text[], $2::char[], $3::date[], $4::text[], $5::text[], $6::text[], {string.Join(", ", slots.Select(i => $"${i + 7}::numeric[]"))})
+            on conflict (unit_id, period, bucket, kind, d1, d2) do update set
+                {string.Join(", ", slots.Select(i => $"v{i} = c.v{i} + excluded.v{i}"))}
+            """, connection))
+        {
+            cmd.Parameters.AddWithValue(keys.Select(k => k.UnitId).ToArray());
+            cmd.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Period).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
+            cmd.Parameters.AddWithValue(keys.Select(k => k.Bucket).ToArray());
+            cmd.Parameters.AddWithValue(keys.Select(k => k.Kind).ToArray());
+            cmd.Parameters.AddWithValue(keys.Select(k => k.D1).ToArray());
+            cmd.Parameters.AddWithValue(keys.Select(k => k.D2).ToArray());
+            foreach (var i in slots) cmd.Parameters.AddWithValue(keys.Select(k => cells[k][i]).ToArray());
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        // A cell whose last activity left holds only zeros: remove it.
+        var emptied = keys.Where(k => cells[k][0] < 0).ToArray();
+        if (emptied.Length == 0) return;
+        await using var delete = new NpgsqlCommand($"""
+            delete from {table} c using unnest($1::text[], $2::char[], $3::date[], $4::text[], $5::text[], $6::text[]) as k(unit_id, period, bucket, kind, d1, d2)
+            where c.unit_id = k.unit_id and c.period = k.period and c.bucket = k.bucket and c.kind = k.kind and c.d1 = k.d1 and c.d2 = k.d2 and c.v0 = 0
+            """, connection);
+        delete.Parameters.AddWithValue(emptied.Select(k => k.UnitId).ToArray());
+        delete.Parameters.Add(new NpgsqlParameter { Value = emptied.Select(k => k.Period).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
+        delete.Parameters.AddWithValue(emptied.Select(k => k.Bucket).ToArray());
+        delete.Parameters.AddWithValue(emptied.Select(k => k.Kind).ToArray());
+        delete.Parameters.AddWithValue(emptied.Select(k => k.D1).ToArray());
+        delete.Parameters.AddWithValue(emptied.Select(k => k.D2).ToArray());
+        await delete.ExecuteNonQueryAsync(ct);
+    }
+
+    static async Task WriteStocksAsync(NpgsqlConnection connection, string table,
+        Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)> upserts, HashSet<Guid> deletes, CancellationToken ct)
+    {
+        if (deletes.Count > 0)
+        {
+            await using var cmd = new NpgsqlCommand($"delete from {table} where activity_id = any($1)", connection);
+            cmd.Parameters.AddWithValue(deletes.ToArray());
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        if (upserts.Count == 0) return;
+        var ids = upserts.Keys.ToArray();
+        var values = ids.Select(id => StockValues(upserts[id].Content)).ToArray();
+        var slots = Enumerable.Range(1, Slots - 1).ToArray();
+        await using (var cmd = new NpgsqlCommand($"""
+            insert into {table} as s (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", slots.Select(i => $"v{i}"))})
+            select * from unnest($1::uuid[], $2::text[], $3::date[], $4::timestamptz[], {string.Join(", ", slots.Select(i => $"${i + 4}::numeric[]"))})
+            on conflict (activity_id) do update set unit_id = excluded.unit_id, occurred_on = excluded.occurred_on,
+                {string.Join(", ", slots.Select(i => $"v{i} = excluded.v{i}"))}
+            """, connection))
+        {
+            cmd.Parameters.AddWithValue(ids);
+            cmd.Parameters.AddWithValue(ids.Select(id => upserts[id].Content.UnitId).ToArray());
+            cmd.Parameters.AddWithValue(ids.Select(id => upserts[id].Content.OccurredOn).ToArray());
+            cmd.Parameters.AddWithValue(ids.Select(id => upserts[id].RecordedAt.ToUniversalTime()).ToArray());
+            foreach (var i in slots) cmd.Parameters.AddWithValue(values.Select(v => v[i]).ToArray());
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+    }
+}

@@ -1,0 +1,290 @@
+using System.Globalization;
+using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Http;
+using CoordinationEvents.Api.Units;
+using CoordinationEvents.Contracts.V1;
+using Npgsql;
+
+namespace CoordinationEvents.Api.Statistics;
+
+/// <summary>A statistics request, checked: every name known, every date real.</summary>
+public sealed record StatisticsQuery(
+    DateOnly From,
+    DateOnly To,
+    string? UnitId,
+    IReadOnlyList<string> Kinds,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Filters,
+    IReadOnlyList<string> GroupBy)
+{
+    public const string Kind = "kind", Unit = "unit", Year = "year", Quarter = "quarter", Month = "month";
+    static readonly string[] TimeKeys = [Year, Quarter, Month];
+    public static readonly IReadOnlyList<string> GroupKeys = [Kind, Unit, Year, Quarter, Month, .. KindCatalog.DimensionNames];
+    static readonly HashSet<string> Reserved = ["from", "to", "unitId", "kind", "groupBy", "format"];
+
+    /// <summary>Parses the query string; every problem is reported at once, by parameter name.</summary>
+    public static StatisticsQuery Parse(IQueryCollection query, UnitTree units)
+    {
+        var errors = new Dictionary<string, string[]>();
+        DateOnly? Date(string name)
+        {
+            var text = query[name].ToString();
+            if (string.IsNullOrEmpty(text)) { errors[name] = [$"'{name}' is required (YYYY-MM-DD)."]; return null; }
+            if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)) return d;
+            errors[name] = [$"'{text}' is not a real date written YYYY-MM-DD."];
+            return null;
+        }
+        static string[] List(string? text) => (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+        var from = Date("from");
+        var to = Date("to");
+        if (from > to) errors["to"] = ["'to' must not be before 'from'."];
+
+        string? unitId = query["unitId"].ToString() is { Length: > 0 } u ? u : null;
+        if (unitId is not null && !units.Exists(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
+
+        var kinds = List(query["kind"]).Distinct().ToArray();
+        var badKinds = kinds.Where(k => !KindCatalog.TryGet(k, out _)).ToArray();
+        if (badKinds.Length > 0) errors["kind"] = [$"Unknown kind(s): {string.Join(", ", badKinds)}. Known: {string.Join(", ", KindCatalog.All.Select(k => k.Name))}."];
+
+        var groupBy = List(query["groupBy"]).Distinct().ToArray();
+        var badGroups = groupBy.Where(g => !GroupKeys.Contains(g)).ToArray();
+        if (badGroups.Length > 0) errors["groupBy"] = [$"Unknown groupBy: {string.Join(", ", badGroups)}. Known: {string.Join(", ", GroupKeys)}."];
+
+        var filters = new Dictionary<string, IReadOnlyList<string>>();
+        foreach (var (name, value) in query)
+        {
+            if (Reserved.Contains(name)) continue;
+            if (!KindCatalog.DimensionNames.Contains(name))
+            {
+                errors[name] = [$"Unknown parameter '{name}'. Filters are dimension names: {string.Join(", ", KindCatalog.DimensionNames)}."];
+                continue;
+            }
+            var allowed = KindCatalog.All.SelectMany(k => k.Dimensions).Where(d => d.Name == name).SelectMany(d => d.Values).ToHashSet();
+            var values = List(value).Distinct().ToArray();
+            var bad = values.Where(v => !allowed.Contains(v)).ToArray();
+            if (values.Length == 0 || bad.Length > 0)
+                errors[name] = [$"'{name}' takes values from: {string.Join(", ", allowed)}."];
+            else filters[name] = values;
+        }
+
+        if (errors.Count > 0) throw new InputException(errors);
+        return new StatisticsQuery(from!.Value, to!.Value, unitId, kinds, filters, groupBy);
+    }
+
+    public bool IncludesKind(string kind) => Kinds.Count == 0 || Kinds.Contains(kind);
+
+    /// <summary>Whether an activity of this kind and these dimension values passes the dimension filters.</summary>
+    public bool Passes(KindDefinition kind, string d1, string d2) => Filters.All(f =>
+    {
+        var index = kind.Dimensions.ToList().FindIndex(d => d.Name == f.Key);
+        return index switch { 0 => f.Value.Contains(d1), 1 => f.Value.Contains(d2), _ => false };
+    });
+
+    public string? TimeKey => GroupBy.FirstOrDefault(TimeKeys.Contains);
+}
+
+/// <summary>Answers statistics queries from the projection's tables.</summary>
+public sealed class StatisticsReader(NpgsqlDataSource db)
+{
+    public async Task<StatisticsResponse> QueryAsync(StatisticsQuery q, UnitTree tree, CancellationToken ct)
+    {
+        var byUnit = q.GroupBy.Contains(StatisticsQuery.Unit);
+        var scope = q.UnitId is null ? tree.Roots.Select(u => u.UnitId).ToArray() : [q.UnitId];
+        var children = q.UnitId is null ? [] : tree.ChildrenOf(q.UnitId).Select(u => u.UnitId).ToArray();
+        var units = byUnit ? scope.Concat(children).ToArray() : scope;
+        var (months, days) = Decompose(q.From, q.To);
+        var timed = q.TimeKey is not null;
+
+        // Flow sums, grouped by what the answer needs. Dimension filters apply to (kind, d1, d2), which every
+        // row carries, so they are applied here, exactly.
+        var rows = new Dictionary<RowKey, Dictionary<string, decimal>>();
+        var totals = new Dictionary<string, decimal>();
+        void AddTo(RowKey key, KindDefinition kind, decimal[] values, int sign)
+        {
+            if (!rows.TryGetValue(key, out var metrics)) rows[key] = metrics = new Dictionary<string, decimal>();
+            AddSlots(metrics, kind, values, sign);
+        }
+        await using (var cmd = db.CreateCommand($"""
+            select unit_id, kind, d1, d2, {(timed ? "date_trunc('month', bucket)::date" : "null::date")} as month,
+                   {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(v{i})"))}
+            from {StatisticsProjection.Cells}
+            where unit_id = any($1)
+              and ($2::text[] is null or kind = any($2))
+              and ((period = 'm' and bucket between $3 and $4)
+                or (period = 'd' and (bucket between $5 and $6 or bucket between $7 and $8)))
+            group by 1, 2, 3, 4, 5
+            """))
+        {
+            cmd.Parameters.AddWithValue(units);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = q.Kinds.Count == 0 ? DBNull.Value : q.Kinds.ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            cmd.Parameters.AddWithValue(months.First);
+            cmd.Parameters.AddWithValue(months.Last);
+            cmd.Parameters.AddWithValue(days[0].First);
+            cmd.Parameters.AddWithValue(days[0].Last);
+            cmd.Parameters.AddWithValue(days[1].First);
+            cmd.Parameters.AddWithValue(days[1].Last);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var unit = reader.GetString(0);
+                var kind = KindCatalog.Get(reader.GetString(1));
+                var (d1, d2) = (reader.GetString(2), reader.GetString(3));
+                if (!q.Passes(kind, d1, d2)) continue;
+                DateOnly? month = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateOnly>(4);
+                var values = new decimal[StatisticsProjection.Slots];
+                for (var i = 0; i < values.Length; i++) values[i] = reader.GetDecimal(5 + i);
+
+                if (scope.Contains(unit))
+                {
+                    AddSlots(totals, kind, values, +1);
+                    AddTo(Key(q, byUnit ? unit : null, kind, d1, d2, month), kind, values, +1);
+                }
+                else
+                {
+                    // A child's subtree is its own row; the filter unit's row keeps only its own activities.
+                    AddTo(Key(q, unit, kind, d1, d2, month), kind, values, +1);
+                    AddTo(Key(q, q.UnitId, kind, d1, d2, month), kind, values, -1);
+                }
+            }
+        }
+
+        // Stocks: each unit's latest declaration on or before the end of the row's period (or `to`).
+        var stockKind = KindCatalog.All.First(k => k.IsStock);
+        if (q.IncludesKind(stockKind.Name) && q.Passes(stockKind, "", ""))
+        {
+            var ends = timed ? Buckets(q).Select(b => b.End).ToArray() : [q.To];
+            var stockUnits = scope.SelectMany(tree.Subtree).Distinct().ToArray();
+            var declared = await LatestStocksAsync(ends.Append(q.To).Distinct().ToArray(), stockUnits, ct);
+            string? RowUnit(string unit) => q.UnitId is null
+                ? tree.SelfAndAncestors(unit).Last()
+                : tree.SelfAndAncestors(unit).TakeWhile(a => a != q.UnitId).LastOrDefault() ?? q.UnitId;
+            foreach (var ((end, unit), values) in declared)
+            {
+                if (end == q.To) AddSlots(totals, stockKind, values, +1, stocks: true);
+                if (!ends.Contains(end)) continue;
+                var key = new RowKey(q.GroupBy.Select(g => g switch
+                {
+                    StatisticsQuery.Kind => stockKind.Name,
+                    StatisticsQuery.Unit => RowUnit(unit),
+                    StatisticsQuery.Year or StatisticsQuery.Quarter or StatisticsQuery.Month => TimeLabel(g, end),
+                    _ => null,
+                }).ToArray());
+                if (!rows.TryGetValue(key, out var metrics)) rows[key] = metrics = new Dictionary<string, decimal>();
+                AddSlots(metrics, stockKind, values, +1, stocks: true);
+            }
+        }
+
+        var ordered = rows.Where(r => r.Value.Values.Any(v => v != 0))
+            .OrderBy(r => r.Key, RowKey.Comparer)
+            .Select(r => new StatisticsRow(
+                q.GroupBy.Select((g, i) => (g, r.Key.Values[i])).ToDictionary(x => x.g, x => x.Item2),
+                Order(r.Value)))
+            .ToArray();
+        return new StatisticsResponse(q.From, q.To, q.UnitId, q.Kinds, q.Filters, q.GroupBy, ordered, Order(totals));
+    }
+
+    /// <summary>[from, to] as whole months plus at most two runs of days (the ragged ends).</summary>
+    public static ((DateOnly First, DateOnly Last) Months, (DateOnly First, DateOnly Last)[] Days) Decompose(DateOnly from, DateOnly to)
+    {
+        var none = (DateOnly.MaxValue, DateOnly.MinValue);
+        var firstMonth = from.Day == 1 ? from : new DateOnly(from.Year, from.Month, 1).AddMonths(1);
+        var afterLastMonth = new DateOnly(to.Year, to.Month, 1);
+        if (to == afterLastMonth.AddMonths(1).AddDays(-1)) afterLastMonth = afterLastMonth.AddMonths(1);
+        if (firstMonth >= afterLastMonth) return (none, [(from, to), none]); // no whole month inside
+        var head = from < firstMonth ? (from, firstMonth.AddDays(-1)) : none;
+        var tail = to >= afterLastMonth ? (afterLastMonth, to) : none;
+        return ((firstMonth, afterLastMonth.AddMonths(-1)), [head, tail]);
+    }
+
+    /// <summary>Rows are time buckets that overlap [from, to]; a bucket's stock is taken at its end, clipped to `to`.</summary>
+    static IEnumerable<(string Label, DateOnly End)> Buckets(StatisticsQuery q)
+    {
+        var months = q.TimeKey switch { StatisticsQuery.Year => 12, StatisticsQuery.Quarter => 3, _ => 1 };
+        var start = new DateOnly(q.From.Year, months == 12 ? 1 : (q.From.Month - 1) / months * months + 1, 1);
+        for (var b = start; b <= q.To; b = b.AddMonths(months))
+        {
+            var end = b.AddMonths(months).AddDays(-1);
+            yield return (TimeLabel(q.TimeKey!, b), end < q.To ? end : q.To);
+        }
+    }
+
+    static string TimeLabel(string key, DateOnly date) => key switch
+    {
+        StatisticsQuery.Year => date.Year.ToString(CultureInfo.InvariantCulture),
+        StatisticsQuery.Quarter => $"{date.Year}-Q{(date.Month - 1) / 3 + 1}",
+        _ => date.ToString("yyyy-MM", CultureInfo.InvariantCulture),
+    };
+
+    async Task<Dictionary<(DateOnly End, string Unit), decimal[]>> LatestStocksAsync(DateOnly[] ends, string[] units, CancellationToken ct)
+    {
+        var slots = Enumerable.Range(1, StatisticsProjection.Slots - 1).ToArray();
+        await using var cmd = db.CreateCommand($"""
+            select e.at, u.unit_id, {string.Join(", ", slots.Select(i => $"s.v{i}"))}
+            from unnest($1::date[]) as e(at) cross join unnest($2::text[]) as u(unit_id)
+            cross join lateral (
+                select * from {StatisticsProjection.Stocks} s
+                where s.unit_id = u.unit_id and s.occurred_on <= e.at
+                order by s.occurred_on desc, s.recorded_at desc, s.activity_id desc
+                limit 1) s
+            """);
+        cmd.Parameters.AddWithValue(ends);
+        cmd.Parameters.AddWithValue(units);
+        var result = new Dictionary<(DateOnly, string), decimal[]>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var values = new decimal[StatisticsProjection.Slots];
+            foreach (var i in slots) values[i] = reader.GetDecimal(1 + i);
+            result[(reader.GetFieldValue<DateOnly>(0), reader.GetString(1))] = values;
+        }
+        return result;
+    }
+
+    static RowKey Key(StatisticsQuery q, string? unit, KindDefinition kind, string d1, string d2, DateOnly? month) =>
+        new(q.GroupBy.Select(g => g switch
+        {
+            StatisticsQuery.Kind => kind.Name,
+            StatisticsQuery.Unit => unit,
+            StatisticsQuery.Year or StatisticsQuery.Quarter or StatisticsQuery.Month => TimeLabel(g, month!.Value),
+            _ => kind.Dimensions.Count > 0 && kind.Dimensions[0].Name == g ? d1
+               : kind.Dimensions.Count > 1 && kind.Dimensions[1].Name == g ? d2
+               : null,
+        }).ToArray());
+
+    /// <summary>Adds a cell's slots under their metric names: flows, or (for a stock declaration) the stock metrics.</summary>
+    static void AddSlots(Dictionary<string, decimal> metrics, KindDefinition kind, decimal[] values, int sign, bool stocks = false)
+    {
+        if (!stocks) Add(KindCatalog.ActivitiesMetric, values[0]);
+        for (var i = 0; i < kind.Metrics.Count; i++)
+            if (kind.Metrics[i].IsStock == stocks) Add(kind.Metrics[i].Name, values[i + 1]);
+
+        void Add(string name, decimal value)
+        {
+            if (value != 0) metrics[name] = metrics.GetValueOrDefault(name) + sign * value;
+        }
+    }
+
+    static IReadOnlyDictionary<string, decimal> Order(Dictionary<string, decimal> metrics) =>
+        KindCatalog.MetricNames.Where(m => metrics.TryGetValue(m, out var v) && v != 0).ToDictionary(m => m, m => metrics[m]);
+
+    /// <summary>A row's key values, in groupBy order.</summary>
+    public sealed record RowKey(string?[] Values)
+    {
+        public bool Equals(RowKey? other) => other is not null && Values.SequenceEqual(other.Values);
+        public override int GetHashCode() => Values.Aggregate(17, (h, v) => h * 31 + (v?.GetHashCode() ?? 0));
+
+        public static readonly IComparer<RowKey> Comparer = Comparer<RowKey>.Create((a, b) =>
+        {
+            for (var i = 0; i < a.Values.Length; i++)
+            {
+                var c = (a.Values[i], b.Values[i]) switch
+                {
+                    (null, null) => 0, (null, _) => 1, (_, null) => -1,
+                    var (x, y) => string.CompareOrdinal(x, y),
+                };
+                if (c != 0) return c;
+            }
+            return 0;
+        });
+    }
+}
