@@ -1,12 +1,179 @@
-// TEMPORARY STUB — replaced by the validation branch.
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using CoordinationEvents.Contracts.V1;
 
 namespace CoordinationEvents.Api.Activities;
 
-public sealed record ActivityContent(string ExternalId, string Kind, string UnitId, IReadOnlyList<string> PartnerUnitIds, DateOnly OccurredOn, DateOnly? EndsOn, ActivityLocation? Location, string Summary, IReadOnlyDictionary<string, JsonElement> Details)
+/// <summary>
+/// An activity as the service records it: validated and normalized, what the events carry.
+/// Built by <see cref="ActivityValidation.Validate(ActivityRequest, IUnitLookup, DateOnly)"/>, never by hand
+/// from a request.
+/// </summary>
+/// <param name="PartnerUnitIds">De-duplicated, in the order the posting system gave them.</param>
+/// <param name="Location">Null when the request had none (or only empty fields); otherwise its
+/// <c>Markers</c> is never null.</param>
+/// <param name="Summary">Empty when the request had none.</param>
+/// <param name="Details">Only the fields of <paramref name="Kind"/>, in ordinal key order, with the kind's own
+/// count defaulted to 1 when absent; other absent metrics are absent, not 0. Counts and VND are JSON integers,
+/// decimals JSON numbers without trailing zeros, dimension values and texts JSON strings.</param>
+public sealed record ActivityContent(
+    string ExternalId,
+    string Kind,
+    string UnitId,
+    IReadOnlyList<string> PartnerUnitIds,
+    DateOnly OccurredOn,
+    DateOnly? EndsOn,
+    ActivityLocation? Location,
+    string Summary,
+    IReadOnlyDictionary<string, JsonElement> Details)
 {
-    public string ContentHash() => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(this)));
-    public decimal Metric(string name) => Details.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDecimal() : 0m;
-    public string? DimensionValue(string name) => Details.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    /// <summary>
+    /// The value of a metric in this activity: <c>activities</c> is always 1; a metric of the kind that the
+    /// record left out, or a metric of another kind, is 0.
+    /// </summary>
+    public decimal Metric(string name)
+    {
+        if (name == KindCatalog.ActivitiesMetric)
+            return 1m;
+        return Details.TryGetValue(name, out var value)
+            && value.ValueKind == JsonValueKind.Number
+            && value.TryGetDecimal(out var number)
+                ? number
+                : 0m;
+    }
+
+    /// <summary>The value of a dimension (<c>mode</c>, <c>category</c> …); null if the kind has no such dimension.</summary>
+    public string? DimensionValue(string name) =>
+        KindCatalog.TryGet(Kind, out var kind)
+        && kind.Dimension(name) is not null
+        && Details.TryGetValue(name, out var value)
+        && value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : null;
+
+    /// <summary>
+    /// SHA-256 (lower-case hex) of <see cref="CanonicalJson"/>: equal for two requests that mean the same thing,
+    /// different otherwise. Used to tell a repeated post (200) from a conflicting one (409).
+    /// </summary>
+    public string ContentHash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson())));
+
+    /// <summary>
+    /// One fixed serialization of the content: camelCase, fields in declaration order, every optional field
+    /// written (null or empty), detail keys in ordinal order, numbers without trailing zeros, strings escaped
+    /// only where JSON requires it plus every UTF-16 surrogate as <c>\uXXXX</c> (so the form does not depend on
+    /// an encoder's Unicode tables, which change between runtime versions).
+    /// </summary>
+    public string CanonicalJson()
+    {
+        var json = new StringBuilder(256);
+        json.Append('{');
+        Property(json, "externalId", first: true); String(json, ExternalId);
+        Property(json, "kind"); String(json, Kind);
+        Property(json, "unitId"); String(json, UnitId);
+        Property(json, "partnerUnitIds"); StringArray(json, PartnerUnitIds);
+        Property(json, "occurredOn"); Date(json, OccurredOn);
+        Property(json, "endsOn"); Date(json, EndsOn);
+        Property(json, "location");
+        if (Location is null)
+        {
+            json.Append("null");
+        }
+        else
+        {
+            json.Append('{');
+            Property(json, "communeId", first: true); String(json, Location.CommuneId);
+            Property(json, "placeName"); String(json, Location.PlaceName);
+            Property(json, "markers"); StringArray(json, Location.Markers ?? []);
+            json.Append('}');
+        }
+        Property(json, "summary"); String(json, Summary);
+        Property(json, "details");
+        json.Append('{');
+        var first = true;
+        foreach (var key in Details.Keys.Order(StringComparer.Ordinal))
+        {
+            Property(json, key, first);
+            first = false;
+            Value(json, Details[key]);
+        }
+        json.Append("}}");
+        return json.ToString();
+    }
+
+    static void Property(StringBuilder json, string name, bool first = false)
+    {
+        if (!first)
+            json.Append(',');
+        String(json, name);
+        json.Append(':');
+    }
+
+    static void Date(StringBuilder json, DateOnly? date)
+    {
+        if (date is { } d)
+            json.Append('"').Append(d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append('"');
+        else
+            json.Append("null");
+    }
+
+    static void StringArray(StringBuilder json, IReadOnlyList<string> items)
+    {
+        json.Append('[');
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (i > 0)
+                json.Append(',');
+            String(json, items[i]);
+        }
+        json.Append(']');
+    }
+
+    static void Value(StringBuilder json, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                String(json, value.GetString());
+                break;
+            case JsonValueKind.Number when value.TryGetDecimal(out var number):
+                json.Append(DetailValues.Normalize(number).ToString(CultureInfo.InvariantCulture));
+                break;
+            default:
+                // Never produced by validation; written as given so that a hash is still defined.
+                json.Append(value.GetRawText());
+                break;
+        }
+    }
+
+    static void String(StringBuilder json, string? s)
+    {
+        if (s is null)
+        {
+            json.Append("null");
+            return;
+        }
+        json.Append('"');
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '"': json.Append("\\\""); break;
+                case '\\': json.Append("\\\\"); break;
+                case '\n': json.Append("\\n"); break;
+                case '\r': json.Append("\\r"); break;
+                case '\t': json.Append("\\t"); break;
+                case '\b': json.Append("\\b"); break;
+                case '\f': json.Append("\\f"); break;
+                default:
+                    if (c < ' ' || char.IsSurrogate(c))
+                        json.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    else
+                        json.Append(c);
+                    break;
+            }
+        }
+        json.Append('"');
+    }
 }

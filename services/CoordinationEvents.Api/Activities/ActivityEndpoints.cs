@@ -15,7 +15,6 @@ namespace CoordinationEvents.Api.Activities;
 public static class ActivityEndpoints
 {
     public const int MaxBatch = 1_000;
-    static readonly TimeSpan VietnamOffset = TimeSpan.FromHours(7);
 
     public static IEndpointRouteBuilder MapActivityEndpoints(this IEndpointRouteBuilder app)
     {
@@ -36,13 +35,13 @@ public static class ActivityEndpoints
         return app;
     }
 
-    public static DateOnly TodayInVietnam(TimeProvider clock) => DateOnly.FromDateTime(clock.GetUtcNow().ToOffset(VietnamOffset).DateTime);
+    public static DateOnly TodayInVietnam(TimeProvider clock) => ActivityValidation.VietnamDate(clock.GetUtcNow());
 
     static async Task<Results<Created<ActivityWritten>, Ok<ActivityWritten>>> Record(
         HttpContext http, ActivityCommands commands, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
-        var request = await JsonBody.ReadAsync<ActivityRequest>(http.Request, JsonBody.SingleLimit, ct);
-        var content = await ValidateAsync(request, units, clock, ct);
+        var body = await JsonBody.ReadAsync<JsonElement>(http.Request, JsonBody.SingleLimit, ct);
+        var content = await ValidateAsync(body, units, clock, ct);
         var caller = Caller.From(http.User);
         await AuthorizeUnitsAsync(caller, units, ct, content.UnitId);
 
@@ -70,22 +69,14 @@ public static class ActivityEndpoints
         var tree = await units.GetKnowingAsync(batch.Activities.SelectMany(UnitIdsIn), ct);
         for (var i = 0; i < batch.Activities.Count; i++)
         {
-            try
-            {
-                var request = JsonBody.Deserialize<ActivityRequest>(batch.Activities[i]);
-                var outcome = ActivityValidation.Validate(request, tree, today);
-                if (!outcome.IsValid)
-                    results[i] = new BatchItemResult(i, BatchItemStatus.Invalid, Errors: outcome.Errors);
-                else if (caller.IsScoped && !InScope(caller, tree, outcome.Content!.UnitId))
-                    results[i] = new BatchItemResult(i, BatchItemStatus.Invalid,
-                        Errors: new Dictionary<string, string[]> { ["unitId"] = [OutOfScope(outcome.Content!.UnitId)] });
-                else
-                    valid.Add((i, new RecordRequest(outcome.Content!, caller.Client, CorrelationId(http))));
-            }
-            catch (InputException e)
-            {
-                results[i] = new BatchItemResult(i, BatchItemStatus.Invalid, Errors: e.Errors);
-            }
+            var outcome = ActivityValidation.Validate(batch.Activities[i], tree, today);
+            if (!outcome.IsValid)
+                results[i] = new BatchItemResult(i, BatchItemStatus.Invalid, Errors: outcome.Errors);
+            else if (caller.IsScoped && !InScope(caller, tree, outcome.Content!.UnitId))
+                results[i] = new BatchItemResult(i, BatchItemStatus.Invalid,
+                    Errors: new Dictionary<string, string[]> { ["unitId"] = [OutOfScope(outcome.Content!.UnitId)] });
+            else
+                valid.Add((i, new RecordRequest(outcome.Content!, caller.Client, CorrelationId(http))));
         }
 
         var recorded = valid.Count == 0 ? [] : await commands.RecordAsync(valid.Select(v => v.Request).ToArray(), ct);
@@ -102,10 +93,16 @@ public static class ActivityEndpoints
         return TypedResults.Ok(new BatchResponse(results));
     }
 
+    /// <summary>The unit ids an activity body names, so that a unit created a moment ago is known.</summary>
     static IEnumerable<string?> UnitIdsIn(JsonElement item)
     {
         if (item.ValueKind != JsonValueKind.Object) yield break;
         if (item.TryGetProperty("unitId", out var u) && u.ValueKind == JsonValueKind.String) yield return u.GetString();
+        if (item.TryGetProperty("partnerUnitIds", out var p) && p.ValueKind == JsonValueKind.Array)
+            foreach (var partner in p.EnumerateArray())
+                if (partner.ValueKind == JsonValueKind.String) yield return partner.GetString();
+        if (item.TryGetProperty("location", out var l) && l.ValueKind == JsonValueKind.Object
+            && l.TryGetProperty("communeId", out var c) && c.ValueKind == JsonValueKind.String) yield return c.GetString();
     }
 
     static async Task<Results<Ok<ActivityResponse>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Get(
@@ -160,8 +157,8 @@ public static class ActivityEndpoints
     {
         var expected = IfMatch(http) ?? throw new ProblemException(428, "Precondition required",
             "A correction needs If-Match: \"<version>\" with the ETag of the version it corrects.");
-        var request = await JsonBody.ReadAsync<ActivityRequest>(http.Request, JsonBody.SingleLimit, ct);
-        var content = await ValidateAsync(request, units, clock, ct);
+        var body = await JsonBody.ReadAsync<JsonElement>(http.Request, JsonBody.SingleLimit, ct);
+        var content = await ValidateAsync(body, units, clock, ct);
         var caller = Caller.From(http.User);
         await AuthorizeUnitsAsync(caller, units, ct, content.UnitId);
 
@@ -185,10 +182,10 @@ public static class ActivityEndpoints
         return TypedResults.Ok(new ActivityWritten(activityId, state.Version));
     }
 
-    static async Task<ActivityContent> ValidateAsync(ActivityRequest request, UnitDirectory units, TimeProvider clock, CancellationToken ct)
+    static async Task<ActivityContent> ValidateAsync(JsonElement body, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
-        var tree = await units.GetKnowingAsync([request.UnitId, request.Location?.CommuneId, .. request.PartnerUnitIds ?? []], ct);
-        var outcome = ActivityValidation.Validate(request, tree, TodayInVietnam(clock));
+        var tree = await units.GetKnowingAsync(UnitIdsIn(body), ct);
+        var outcome = ActivityValidation.Validate(body, tree, TodayInVietnam(clock));
         return outcome.Content ?? throw new InputException(outcome.Errors);
     }
 

@@ -19,6 +19,7 @@ public static class JsonBody
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)
         {
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+            AllowDuplicateProperties = false,
             AllowTrailingCommas = false,
             ReadCommentHandling = JsonCommentHandling.Disallow,
         };
@@ -40,7 +41,7 @@ public static class JsonBody
             if (buffer.Length + read > maxBytes) throw TooLarge(maxBytes);
             buffer.Write(chunk, 0, read);
         }
-        if (buffer.Length == 0) throw InputException.For("body", "The request body is empty; send a JSON object.");
+        if (buffer.Length == 0) throw InputException.For(Activities.ActivityJson.BodyKey, "The request body is empty; send a JSON object.");
         return Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
     }
 
@@ -48,7 +49,7 @@ public static class JsonBody
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(utf8, Options) ?? throw InputException.For("body", "The request body must be a JSON object, not null.");
+            return JsonSerializer.Deserialize<T>(utf8, Options) ?? throw InputException.For(Activities.ActivityJson.BodyKey, "The request body must be a JSON object, not null.");
         }
         catch (JsonException e)
         {
@@ -60,7 +61,7 @@ public static class JsonBody
     {
         try
         {
-            return element.Deserialize<T>(Options) ?? throw InputException.For("body", "Expected a JSON object, not null.");
+            return element.Deserialize<T>(Options) ?? throw InputException.For(Activities.ActivityJson.BodyKey, "Expected a JSON object, not null.");
         }
         catch (JsonException e)
         {
@@ -71,7 +72,7 @@ public static class JsonBody
     /// <summary>The field a JsonException is about, as a camelCase path: <c>$.occurredOn</c> → <c>occurredOn</c>.</summary>
     public static IReadOnlyDictionary<string, string[]> ErrorsOf(JsonException e)
     {
-        var field = e.Path is null or "$" ? "body" : e.Path.StartsWith("$.", StringComparison.Ordinal) ? e.Path[2..] : e.Path.TrimStart('$');
+        var field = Activities.ActivityJson.ErrorKey(e);
         var message = e.Message;
         // "The JSON property 'foo' could not be mapped to any .NET member contained in type …"
         const string marker = "The JSON property '";
@@ -80,11 +81,11 @@ public static class JsonBody
         {
             var end = message.IndexOf('\'', start + marker.Length);
             var name = message[(start + marker.Length)..end];
-            var prefix = field == "body" ? "" : field + ".";
+            var prefix = field == Activities.ActivityJson.BodyKey ? "" : field + ".";
             return new Dictionary<string, string[]> { [prefix + name] = [$"Unknown field '{name}'."] };
         }
         var reason = e.InnerException?.Message ?? FirstSentence(message);
-        return new Dictionary<string, string[]> { [field] = [field == "body" ? $"Malformed JSON: {reason}" : $"Wrong type or format: {reason}"] };
+        return new Dictionary<string, string[]> { [field] = [field == Activities.ActivityJson.BodyKey ? $"Malformed JSON: {reason}" : $"Wrong type or format: {reason}"] };
     }
 
     static string FirstSentence(string message)
