@@ -19,12 +19,10 @@ public static class ServiceSetup
     public static WebApplicationBuilder AddCoordinationEvents(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName)
-            ?? throw new InvalidOperationException(
-                $"No connection string: set ConnectionStrings:{ConnectionStringName} (environment ConnectionStrings__{ConnectionStringName}). `make run` sets one up for you.");
-
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => CreateDataSource(connectionString));
+        services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
+            ?? throw new InvalidOperationException(
+                $"No connection string: set ConnectionStrings:{ConnectionStringName} (environment ConnectionStrings__{ConnectionStringName}). `make run` sets one up for you.")));
         services.AddSingleton(_ => ActivityEventTypes.Register(new EventTypeRegistry()));
         services.AddSingleton<ActivityReadModel>();
         services.AddSingleton(sp => new EventStore.EventStore(sp.GetRequiredService<NpgsqlDataSource>(),
