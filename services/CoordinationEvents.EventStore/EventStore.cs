@@ -84,6 +84,66 @@ public sealed class EventStore(NpgsqlDataSource dataSource, EventTypeRegistry re
         return await ReadEvents(cmd, ct);
     }
 
+    /// <summary>
+    /// Starts many new streams fast, for backfills and benchmark data: binary COPY of the streams and their
+    /// events, then the inline projections, all in one transaction per call. Every stream must be new
+    /// (expected version 0); an existing one fails the whole call with a <see cref="ConcurrencyException"/>.
+    /// </summary>
+    public async Task<long> BulkStartStreamsAsync(IReadOnlyList<StreamAppend> appends, CancellationToken ct = default)
+    {
+        if (appends.Any(a => a.ExpectedVersion != 0)) throw new ArgumentException("Bulk import starts new streams only.", nameof(appends));
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        try
+        {
+            await using (var copy = await connection.BeginBinaryImportAsync("copy streams (stream_id, stream_type, version) from stdin (format binary)", ct))
+            {
+                foreach (var a in appends)
+                {
+                    await copy.StartRowAsync(ct);
+                    await copy.WriteAsync(a.StreamId, NpgsqlDbType.Uuid, ct);
+                    await copy.WriteAsync(a.StreamType, NpgsqlDbType.Text, ct);
+                    await copy.WriteAsync(a.Events.Count, NpgsqlDbType.Integer, ct);
+                }
+                await copy.CompleteAsync(ct);
+            }
+            await using (var copy = await connection.BeginBinaryImportAsync("copy events (stream_id, version, type, data, metadata, recorded_at) from stdin (format binary)", ct))
+            {
+                foreach (var a in appends)
+                {
+                    var metadata = JsonSerializer.Serialize(a.Metadata, registry.SerializerOptions);
+                    for (var i = 0; i < a.Events.Count; i++)
+                    {
+                        await copy.StartRowAsync(ct);
+                        await copy.WriteAsync(a.StreamId, NpgsqlDbType.Uuid, ct);
+                        await copy.WriteAsync(i + 1, NpgsqlDbType.Integer, ct);
+                        await copy.WriteAsync(registry.NameOf(a.Events[i]), NpgsqlDbType.Text, ct);
+                        await copy.WriteAsync(registry.Serialize(a.Events[i]), NpgsqlDbType.Jsonb, ct);
+                        await copy.WriteAsync(metadata, NpgsqlDbType.Jsonb, ct);
+                        await copy.WriteAsync(a.Metadata.RecordedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct);
+                    }
+                }
+                await copy.CompleteAsync(ct);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            throw new ConcurrencyException(appends[0].StreamId, 0);
+        }
+
+        if (inline.Length > 0)
+        {
+            // Positions and transaction id are assigned by the database: read the events back for the projections.
+            await using var cmd = new NpgsqlCommand($"select {Columns} from events where stream_id = any($1) order by position", connection);
+            cmd.Parameters.AddWithValue(appends.Select(a => a.StreamId).ToArray());
+            var stored = await ReadEvents(cmd, ct);
+            foreach (var projection in inline) await projection.ApplyAsync(connection, stored, ct);
+        }
+        await tx.CommitAsync(ct);
+        OnCommitted();
+        return appends.Sum(a => (long)a.Events.Count);
+    }
+
     /// <summary>The highest position appended so far, and how many events there are.</summary>
     public async Task<(long Head, long Count)> HeadAsync(CancellationToken ct = default)
     {

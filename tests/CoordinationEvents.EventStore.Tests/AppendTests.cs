@@ -153,6 +153,25 @@ public sealed class AppendTests
     }
 
     [Fact]
+    public async Task A_bulk_start_copies_streams_and_events_runs_inline_projections_and_refuses_existing_streams()
+    {
+        await using var db = await StoreDatabase.CreateAsync(InlineCounts);
+        var store = db.Store(new CountingProjection());
+        var ids = Enumerable.Range(0, 500).Select(_ => Guid.NewGuid()).ToArray();
+
+        var count = await store.BulkStartStreamsAsync(ids.Select(id => StoreDatabase.Append(id, 0, new Happened(id, 1), new Noted(id, "Bản Lang"))).ToArray());
+
+        Assert.Equal(1000, count);
+        Assert.Equal(1000, await db.ScalarAsync("select count(*) from inline_counts"));
+        var events = await store.ReadStreamAsync(ids[42]);
+        Assert.Equal(new Noted(ids[42], "Bản Lang"), events[1].Data);
+        // The streams are at version 2: a normal append continues them.
+        await store.AppendAsync(StoreDatabase.Append(ids[42], 2, new Happened(ids[42], 3)));
+        await Assert.ThrowsAsync<ConcurrencyException>(() => store.BulkStartStreamsAsync([StoreDatabase.Append(ids[0], 0, new Happened(ids[0], 9))]));
+        Assert.Equal(1001, await db.ScalarAsync("select count(*) from events"));
+    }
+
+    [Fact]
     public async Task Two_instances_migrating_at_once_apply_each_migration_once()
     {
         await using var db = await StoreDatabase.CreateAsync();
