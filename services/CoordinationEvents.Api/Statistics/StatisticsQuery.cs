@@ -19,7 +19,7 @@ public sealed record StatisticsQuery(
     public const string Kind = "kind", Unit = "unit", Year = "year", Quarter = "quarter", Month = "month";
     static readonly string[] TimeKeys = [Year, Quarter, Month];
     public static readonly IReadOnlyList<string> GroupKeys = [Kind, Unit, Year, Quarter, Month, .. KindCatalog.DimensionNames];
-    static readonly HashSet<string> Reserved = ["from", "to", "unitId", "kind", "groupBy", "format"];
+    static readonly HashSet<string> Reserved = ["from", "to", "unitId", "kind", "groupBy"];
 
     /// <summary>Parses the query string; every problem is reported at once, by parameter name.</summary>
     public static StatisticsQuery Parse(IQueryCollection query, UnitTree units)
@@ -49,6 +49,7 @@ public sealed record StatisticsQuery(
         var groupBy = List(query["groupBy"]).Distinct().ToArray();
         var badGroups = groupBy.Where(g => !GroupKeys.Contains(g)).ToArray();
         if (badGroups.Length > 0) errors["groupBy"] = [$"Unknown groupBy: {string.Join(", ", badGroups)}. Known: {string.Join(", ", GroupKeys)}."];
+        else if (groupBy.Count(TimeKeys.Contains) > 1) errors["groupBy"] = ["Group by one of year, quarter and month at a time."];
 
         var filters = new Dictionary<string, IReadOnlyList<string>>();
         foreach (var (name, value) in query)
