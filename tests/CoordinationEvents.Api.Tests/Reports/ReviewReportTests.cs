@@ -277,4 +277,14 @@ public class ReviewReportTests
         Assert.Equal("giai đoạn 2019 – 2024", ReviewReport.Period(From2019, To2024));
         Assert.Equal("từ ngày 01/01/2019 đến ngày 30/06/2024", ReviewReport.Period(From2019, new DateOnly(2024, 6, 30)));
     }
+
+    [Fact]
+    public void The_statistics_query_groups_by_kind_and_every_dimension() =>
+        Assert.Equal(
+            ["kind", "mode", "format", "level", "pairType", "ceremony", "category", "outcome", "channel", "hazard", "form"],
+            ReviewFigures.GroupBy);
+
+    [Fact]
+    public void A_period_that_ends_before_it_starts_is_refused() =>
+        Assert.Throws<ArgumentException>(() => ReviewReport.Build("Phong Thổ", To2024, From2019, ReviewFigures.Empty));
 }
