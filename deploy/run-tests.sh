@@ -11,6 +11,9 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 configuration="${CONFIGURATION:-Debug}"
 results="$repo/TestResults/run"
+# VSTest kills a test host 100 ms after the run; give PostgresServer's exit handler time to stop its server
+# and drop its databases (a detached watcher also removes the server when the host is killed).
+export VSTEST_TESTHOST_SHUTDOWN_TIMEOUT="${VSTEST_TESTHOST_SHUTDOWN_TIMEOUT:-10000}"
 rm -rf "$results"
 mkdir -p "$results"
 
