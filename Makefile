@@ -69,7 +69,7 @@ db-stop:
 	@deploy/postgres-local.sh stop
 
 db-status:
-	@deploy/postgres-local.sh status
+	@deploy/postgres-local.sh status || true
 
 clean:
 	find services contracts tests deploy -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +
