@@ -14,7 +14,12 @@ namespace CoordinationEvents.Testing;
 /// <para>
 /// When the environment variable <c>COORDINATION_TEST_DB</c> holds a connection string, that server is used
 /// instead (its user must be allowed to CREATE DATABASE); if it cannot be reached the tests fail: there is no
-/// silent fall-back to anything else.
+/// silent fall-back to anything else. The databases created there are dropped when the process exits.
+/// </para>
+/// <para>
+/// VSTest kills a test host 100 ms after its run unless <c>VSTEST_TESTHOST_SHUTDOWN_TIMEOUT</c> (ms) says
+/// otherwise; deploy/run-tests.sh sets it so that the exit handler can finish. A local server is removed even
+/// when the host is killed, by a detached watcher.
 /// </para>
 /// </summary>
 public sealed class PostgresServer
@@ -157,7 +162,6 @@ public sealed class PostgresServer
         var cluster = LocalCluster.Create(binaries);
         try
         {
-            cluster.StartReaper();
             cluster.Start();
             var admin = new NpgsqlConnectionStringBuilder
             {
@@ -318,6 +322,7 @@ public sealed class PostgresServer
                             $"(the PostgreSQL packages create it): {chown.Output}");
                     }
                 }
+                cluster.StartReaper();
                 cluster.InitDb(binaries);
             }
             catch
