@@ -1,6 +1,7 @@
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Admin;
 using CoordinationEvents.Api.Feed;
+using CoordinationEvents.Api.Reports;
 using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
@@ -91,6 +92,7 @@ public static class ServiceSetup
         app.MapStatisticsEndpoints();
         app.MapFeedEndpoints();
         app.MapAdminEndpoints();
+        app.MapReportEndpoints();
 
         // Statistics roll figures up the unit tree: when a unit moves, re-project them.
         UnitEndpoints.OnUnitMoved = async (services, ct) =>
