@@ -24,8 +24,31 @@ public static class Swagger
         {
             [new OpenApiSecuritySchemeReference(ApiKeyHandler.SchemeName, document)] = [],
         });
+        c.OperationFilter<ActivityExamplesFilter>();
         c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "").Replace('+', '.'));
     });
+
+    /// <summary>One example body per activity kind on POST and PUT of an activity, and on the batch.</summary>
+    sealed class ActivityExamplesFilter : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, Swashbuckle.AspNetCore.SwaggerGen.OperationFilterContext context)
+        {
+            var path = context.ApiDescription.RelativePath?.TrimEnd('/');
+            var method = context.ApiDescription.HttpMethod;
+            var single = (path == "api/v1/activities" && method == "POST") || (path == "api/v1/activities/{activityId}" && method == "PUT");
+            var batch = path == "api/v1/activities/batch" && method == "POST";
+            if (!(single || batch) || operation.RequestBody?.Content is not { } content || !content.TryGetValue("application/json", out var media)) return;
+
+            var examples = new Dictionary<string, IOpenApiExample>();
+            foreach (var (kind, json) in Activities.ActivityExamples.ByKind)
+            {
+                var body = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+                if (batch) body = new System.Text.Json.Nodes.JsonObject { ["activities"] = new System.Text.Json.Nodes.JsonArray(body) };
+                examples[kind] = new OpenApiExample { Summary = Activities.KindCatalog.Get(kind).VietnameseName, Value = body };
+            }
+            media.Examples = examples;
+        }
+    }
 
     public static WebApplication UseSwaggerUi(this WebApplication app)
     {
