@@ -105,7 +105,7 @@ public static class ActivityEndpoints
             && l.TryGetProperty("communeId", out var c) && c.ValueKind == JsonValueKind.String) yield return c.GetString();
     }
 
-    static async Task<Results<Ok<ActivityResponse>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Get(
+    static async Task<Results<Ok<ActivityResponse>, ProblemHttpResult>> Get(
         Guid activityId, HttpContext http, NpgsqlDataSource db, EventTypeRegistry registry, UnitDirectory units, CancellationToken ct)
     {
         var activity = await ActivityReadModel.GetAsync(db, registry.SerializerOptions, activityId, ct);
@@ -140,7 +140,7 @@ public static class ActivityEndpoints
         return TypedResults.Ok(new ActivityPage(items, next is { } n ? EncodeCursor(n) : null));
     }
 
-    static async Task<Results<Ok<ActivityHistory>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> History(
+    static async Task<Results<Ok<ActivityHistory>, ProblemHttpResult>> History(
         Guid activityId, HttpContext http, EventStore.EventStore store, UnitDirectory units, CancellationToken ct)
     {
         var events = await store.ReadStreamAsync(activityId, ct);
@@ -241,6 +241,6 @@ public static class ActivityEndpoints
         return null;
     }
 
-    static NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails> NotFound(Guid id) =>
-        TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "Not found", Detail = $"Activity {id} does not exist." });
+    static ProblemHttpResult NotFound(Guid id) =>
+        TypedResults.Problem($"Activity {id} does not exist.", statusCode: 404, title: "Not found");
 }

@@ -31,14 +31,11 @@ public static class AdminEndpoints
         return TypedResults.Ok(new ProjectionsResponse(head, projections));
     }
 
-    static async Task<Results<Accepted<RebuildAccepted>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Rebuild(
+    static async Task<Results<Accepted<RebuildAccepted>, ProblemHttpResult>> Rebuild(
         string name, NpgsqlDataSource db, ProjectionDaemon daemon, CancellationToken ct)
     {
         if (!await ProjectionDaemon.RequestRebuildAsync(db, name, ct))
-            return TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails
-            {
-                Status = 404, Title = "Not found", Detail = $"There is no projection '{name}'. Known: {string.Join(", ", daemon.Projections.Select(p => p.Name))}.",
-            });
+            return TypedResults.Problem($"There is no projection '{name}'. Known: {string.Join(", ", daemon.Projections.Select(p => p.Name))}.", statusCode: 404, title: "Not found");
         daemon.Nudge();
         return TypedResults.Accepted("/api/v1/admin/projections", new RebuildAccepted(name, "requested"));
     }

@@ -64,7 +64,7 @@ public static class UnitEndpoints
         return TypedResults.Ok<IReadOnlyList<UnitNode>>(tree.Roots.Select(Node).ToArray());
     }
 
-    static async Task<Results<Ok<UnitResponse>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> GetOne(string unitId, UnitDirectory directory, CancellationToken ct)
+    static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> GetOne(string unitId, UnitDirectory directory, CancellationToken ct)
     {
         var unit = (await directory.GetKnowingAsync([unitId], ct)).Find(unitId);
         return unit is null ? NotFound(unitId) : TypedResults.Ok(ToResponse(unit));
@@ -91,7 +91,7 @@ public static class UnitEndpoints
         return TypedResults.Created($"/api/v1/units/{unit.UnitId}", ToResponse(unit));
     }
 
-    static async Task<Results<Ok<UnitResponse>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>>> Update(
+    static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> Update(
         string unitId, HttpRequest request, UnitDirectory directory, NpgsqlDataSource db, IServiceProvider services, CancellationToken ct)
     {
         var body = Normalize(await JsonBody.ReadAsync<UnitRequest>(request, JsonBody.SingleLimit, ct));
@@ -149,6 +149,6 @@ public static class UnitEndpoints
 
     static UnitResponse ToResponse(Unit u) => new(u.UnitId, u.Name, u.Type, u.ParentId);
 
-    static NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails> NotFound(string unitId) =>
-        TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = 404, Title = "Not found", Detail = $"Unit '{unitId}' does not exist." });
+    static ProblemHttpResult NotFound(string unitId) =>
+        TypedResults.Problem($"Unit '{unitId}' does not exist.", statusCode: 404, title: "Not found");
 }
