@@ -33,6 +33,7 @@ public static class ServiceSetup
 
         services.AddSingleton<StatisticsProjection>();
         services.AddSingleton<StatisticsReader>();
+        services.AddSingleton<IUnitMoveListener, StatisticsProjection.RebuildOnUnitMove>();
         services.AddSingleton<ConsistencyCheck>();
         services.AddSingleton<IEnumerable<IAsyncProjection>>(sp => [sp.GetRequiredService<StatisticsProjection>()]);
         services.AddSingleton(sp => new ProjectionDaemon(sp.GetRequiredService<EventStore.EventStore>(),
@@ -93,13 +94,6 @@ public static class ServiceSetup
         app.MapFeedEndpoints();
         app.MapAdminEndpoints();
         app.MapReportEndpoints();
-
-        // Statistics roll figures up the unit tree: when a unit moves, re-project them.
-        UnitEndpoints.OnUnitMoved = async (services, ct) =>
-        {
-            await ProjectionDaemon.RequestRebuildAsync(services.GetRequiredService<NpgsqlDataSource>(), StatisticsProjection.ProjectionName, ct);
-            services.GetRequiredService<ProjectionDaemon>().Nudge();
-        };
 
         if (app.Environment.IsDevelopment())
             app.Lifetime.ApplicationStarted.Register(() =>

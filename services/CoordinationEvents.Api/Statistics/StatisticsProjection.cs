@@ -24,6 +24,16 @@ public sealed class StatisticsProjection : IAsyncProjection
     public const int Slots = 8; // slot 0: activities; slots 1..7: the kind's metrics in catalog order
 
     public string Name => ProjectionName;
+
+    /// <summary>Cells roll up the unit tree as it was when each event was applied: when a unit moves, re-project.</summary>
+    public sealed class RebuildOnUnitMove(NpgsqlDataSource db, ProjectionDaemon daemon) : IUnitMoveListener
+    {
+        public async Task UnitMovedAsync(string unitId, CancellationToken ct)
+        {
+            await ProjectionDaemon.RequestRebuildAsync(db, ProjectionName, ct);
+            daemon.Nudge();
+        }
+    }
     public IReadOnlyList<string> Tables { get; } = [Cells, Stocks];
 
     public static readonly Migration Schema = new("statistics", 1, $"""

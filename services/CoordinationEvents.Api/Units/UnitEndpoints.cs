@@ -8,6 +8,12 @@ using Npgsql;
 
 namespace CoordinationEvents.Api.Units;
 
+/// <summary>Told when a unit gets a new parent, so that figures rolled up the tree can follow.</summary>
+public interface IUnitMoveListener
+{
+    Task UnitMovedAsync(string unitId, CancellationToken ct);
+}
+
 public sealed class UnitRequestValidator : AbstractValidator<UnitRequest>
 {
     public UnitRequestValidator()
@@ -33,9 +39,6 @@ public static class UnitEndpoints
     };
 
     static readonly UnitRequestValidator Validator = new();
-
-    /// <summary>Raised after a unit moves, so projections that roll figures up the tree can follow.</summary>
-    public static Func<IServiceProvider, CancellationToken, Task>? OnUnitMoved { get; set; }
 
     public static IEndpointRouteBuilder MapUnitEndpoints(this IEndpointRouteBuilder app)
     {
@@ -92,7 +95,7 @@ public static class UnitEndpoints
     }
 
     static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> Update(
-        string unitId, HttpRequest request, UnitDirectory directory, NpgsqlDataSource db, IServiceProvider services, CancellationToken ct)
+        string unitId, HttpRequest request, UnitDirectory directory, NpgsqlDataSource db, IEnumerable<IUnitMoveListener> listeners, CancellationToken ct)
     {
         var body = Normalize(await JsonBody.ReadAsync<UnitRequest>(request, JsonBody.SingleLimit, ct));
         body = body with { UnitId = body.UnitId ?? unitId };
@@ -113,7 +116,8 @@ public static class UnitEndpoints
         cmd.Parameters.AddWithValue((object?)body.ParentId ?? DBNull.Value);
         await cmd.ExecuteNonQueryAsync(ct);
         await directory.ReloadAsync(ct);
-        if (existing.ParentId != body.ParentId && OnUnitMoved is { } moved) await moved(services, ct);
+        if (existing.ParentId != body.ParentId)
+            foreach (var listener in listeners) await listener.UnitMovedAsync(unitId, ct);
         return TypedResults.Ok(ToResponse(new Unit(unitId, body.Name!, body.Type!, body.ParentId)));
     }
 
