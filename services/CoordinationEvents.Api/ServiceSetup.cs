@@ -29,6 +29,8 @@ public static class ServiceSetup
         services.AddSingleton(sp => new EventStore.EventStore(sp.GetRequiredService<NpgsqlDataSource>(),
             sp.GetRequiredService<EventTypeRegistry>(), [sp.GetRequiredService<ActivityReadModel>()]));
         services.AddSingleton<ActivityCommands>();
+        services.AddSingleton<GroupCommit>();
+        services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());
         services.AddSingleton<UnitDirectory>();
 
         services.AddSingleton<StatisticsProjection>();
@@ -72,10 +74,14 @@ public static class ServiceSetup
         return new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
     }
 
+    /// <summary>Every table of the service: the event store's, then each feature's.</summary>
+    public static IReadOnlyList<Migration> Migrations { get; } =
+        [.. EventStoreSchema.Migrations, UnitDirectory.Schema, ActivityReadModel.Schema, StatisticsProjection.Schema];
+
     public static async Task MigrateAsync(this WebApplication app)
     {
         var db = app.Services.GetRequiredService<NpgsqlDataSource>();
-        await SchemaMigrator.MigrateAsync(db, [.. EventStoreSchema.Migrations, UnitDirectory.Schema, ActivityReadModel.Schema, StatisticsProjection.Schema]);
+        await SchemaMigrator.MigrateAsync(db, Migrations);
         await ProjectionDaemon.EnsureRegisteredAsync(db, app.Services.GetRequiredService<IEnumerable<IAsyncProjection>>());
     }
 

@@ -38,14 +38,14 @@ public static class ActivityEndpoints
     public static DateOnly TodayInVietnam(TimeProvider clock) => ActivityValidation.VietnamDate(clock.GetUtcNow());
 
     static async Task<Results<Created<ActivityWritten>, Ok<ActivityWritten>>> Record(
-        HttpContext http, ActivityCommands commands, UnitDirectory units, TimeProvider clock, CancellationToken ct)
+        HttpContext http, GroupCommit groupCommit, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
         var body = await JsonBody.ReadAsync<JsonElement>(http.Request, JsonBody.SingleLimit, ct);
         var content = await ValidateAsync(body, units, clock, ct);
         var caller = Caller.From(http.User);
         await AuthorizeUnitsAsync(caller, units, ct, content.UnitId);
 
-        var result = (await commands.RecordAsync([new RecordRequest(content, caller.Client, CorrelationId(http))], ct))[0];
+        var result = await groupCommit.RecordAsync(new RecordRequest(content, caller.Client, CorrelationId(http)), ct);
         var written = new ActivityWritten(result.ActivityId, result.Version);
         return result.Status switch
         {
