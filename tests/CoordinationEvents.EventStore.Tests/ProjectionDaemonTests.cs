@@ -29,7 +29,7 @@ public sealed class ProjectionDaemonTests
 {
     static readonly ProjectionDaemonOptions Fast = new()
     {
-        BatchSize = 7, RebuildBatchSize = 11, PollInterval = TimeSpan.FromMilliseconds(20), ErrorBackoff = TimeSpan.FromMilliseconds(50),
+        BatchSize = 7, RebuildBatchSize = 11, PollInterval = TimeSpan.FromMilliseconds(20), ErrorBackoff = TimeSpan.FromMilliseconds(50), BatchWindow = TimeSpan.FromMilliseconds(5),
     };
 
     static async Task AppendManyAsync(EventStore store, int streams, int writers = 4)

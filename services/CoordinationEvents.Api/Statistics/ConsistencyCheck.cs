@@ -39,12 +39,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry regi
             position = await reader.ReadAsync(ct) ? new LogCursor(reader.GetInt64(0), reader.GetInt64(1)) : LogCursor.Start;
         }
 
-        var units = new List<Unit>();
-        await using (var cmd = new NpgsqlCommand("select unit_id, name, type, parent_id from units", connection))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct))
-                units.Add(new Unit(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
-        var tree = new UnitTree(units);
+        var tree = await UnitDirectory.LoadAsync(connection, ct);
 
         // Final state of every activity, as of the projection's position.
         var states = new Dictionary<Guid, Activity>();

@@ -84,7 +84,7 @@ public sealed class StatisticsProjection : IAsyncProjection
 
     public async Task ApplyAsync(NpgsqlConnection connection, ProjectionTarget target, IReadOnlyList<StoredEvent> events, CancellationToken ct)
     {
-        var tree = await LoadTreeAsync(connection, ct);
+        var tree = await UnitDirectory.LoadAsync(connection, ct);
         var previous = await PreviousContentAsync(connection, events, ct);
         var cells = new Dictionary<CellKey, decimal[]>();
         var stockUpserts = new Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)>();
@@ -134,16 +134,6 @@ public sealed class StatisticsProjection : IAsyncProjection
 
         await WriteCellsAsync(connection, target.Table(Cells), cells, ct);
         await WriteStocksAsync(connection, target.Table(Stocks), stockUpserts, stockDeletes, ct);
-    }
-
-    static async Task<UnitTree> LoadTreeAsync(NpgsqlConnection connection, CancellationToken ct)
-    {
-        var units = new List<Unit>();
-        await using var cmd = new NpgsqlCommand("select unit_id, name, type, parent_id from units", connection);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-            units.Add(new Unit(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
-        return new UnitTree(units);
     }
 
     /// <summary>What a correction or retraction replaces: the content of the stream's event just before it.</summary>
@@ -197,12 +187,7 @@ public sealed class StatisticsProjection : IAsyncProjection
                 {string.Join(", ", slots.Select(i => $"v{i} = c.v{i} + excluded.v{i}"))}
             """, connection))
         {
-            cmd.Parameters.AddWithValue(keys.Select(k => k.UnitId).ToArray());
-            cmd.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Period).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
-            cmd.Parameters.AddWithValue(keys.Select(k => k.Bucket).ToArray());
-            cmd.Parameters.AddWithValue(keys.Select(k => k.Kind).ToArray());
-            cmd.Parameters.AddWithValue(keys.Select(k => k.D1).ToArray());
-            cmd.Parameters.AddWithValue(keys.Select(k => k.D2).ToArray());
+            AddKeys(cmd, keys);
             foreach (var i in slots) cmd.Parameters.AddWithValue(keys.Select(k => cells[k][i]).ToArray());
             await cmd.ExecuteNonQueryAsync(ct);
         }
@@ -214,13 +199,19 @@ public sealed class StatisticsProjection : IAsyncProjection
             delete from {table} c using unnest($1::text[], $2::char[], $3::date[], $4::text[], $5::text[], $6::text[]) as k(unit_id, period, bucket, kind, d1, d2)
             where c.unit_id = k.unit_id and c.period = k.period and c.bucket = k.bucket and c.kind = k.kind and c.d1 = k.d1 and c.d2 = k.d2 and c.v0 = 0
             """, connection);
-        delete.Parameters.AddWithValue(emptied.Select(k => k.UnitId).ToArray());
-        delete.Parameters.Add(new NpgsqlParameter { Value = emptied.Select(k => k.Period).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
-        delete.Parameters.AddWithValue(emptied.Select(k => k.Bucket).ToArray());
-        delete.Parameters.AddWithValue(emptied.Select(k => k.Kind).ToArray());
-        delete.Parameters.AddWithValue(emptied.Select(k => k.D1).ToArray());
-        delete.Parameters.AddWithValue(emptied.Select(k => k.D2).ToArray());
+        AddKeys(delete, emptied);
         await delete.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>The six key columns as parameters $1..$6, one array each.</summary>
+    static void AddKeys(NpgsqlCommand cmd, CellKey[] keys)
+    {
+        cmd.Parameters.AddWithValue(keys.Select(k => k.UnitId).ToArray());
+        cmd.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Period).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
+        cmd.Parameters.AddWithValue(keys.Select(k => k.Bucket).ToArray());
+        cmd.Parameters.AddWithValue(keys.Select(k => k.Kind).ToArray());
+        cmd.Parameters.AddWithValue(keys.Select(k => k.D1).ToArray());
+        cmd.Parameters.AddWithValue(keys.Select(k => k.D2).ToArray());
     }
 
     static async Task WriteStocksAsync(NpgsqlConnection connection, string table,

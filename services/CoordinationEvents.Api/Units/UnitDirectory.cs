@@ -91,17 +91,24 @@ public sealed class UnitDirectory(NpgsqlDataSource db, TimeProvider clock)
         return unitIds.Any(id => id is not null && !tree.Exists(id)) ? await ReloadAsync(ct) : tree;
     }
 
+    /// <summary>The tree as the connection's transaction sees it (projections read it inside their batch).</summary>
+    public static async Task<UnitTree> LoadAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        var units = new List<Unit>();
+        await using var cmd = new NpgsqlCommand("select unit_id, name, type, parent_id from units", connection);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            units.Add(new Unit(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
+        return new UnitTree(units);
+    }
+
     public async Task<UnitTree> ReloadAsync(CancellationToken ct = default)
     {
         await gate.WaitAsync(ct);
         try
         {
-            var units = new List<Unit>();
-            await using var cmd = db.CreateCommand("select unit_id, name, type, parent_id from units");
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                units.Add(new Unit(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
-            var tree = new UnitTree(units);
+            await using var connection = await db.OpenConnectionAsync(ct);
+            var tree = await LoadAsync(connection, ct);
             cached = new Snapshot(tree, clock.GetUtcNow());
             return tree;
         }
