@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace CoordinationEvents.Api.Statistics;
 
-public sealed record Difference(string Table, string Key, decimal[]? Expected, decimal[]? Actual);
+public sealed record Difference(string Table, string Key, long[]? Expected, long[]? Actual);
 
 public sealed record ConsistencyReport(
     string Projection,
@@ -64,8 +64,8 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry regi
             }
         }
 
-        var expectedCells = new Dictionary<CellKey, decimal[]>();
-        var expectedStocks = new Dictionary<Guid, (string Unit, DateOnly On, decimal[] Values)>();
+        var expectedCells = new Dictionary<CellKey, long[]>();
+        var expectedStocks = new Dictionary<Guid, (string Unit, DateOnly On, long[] Values)>();
         var active = 0;
         foreach (var (id, state) in states)
         {
@@ -73,7 +73,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry regi
             active++;
             foreach (var (key, values) in StatisticsProjection.Contribution(state.Content, tree.SelfAndAncestors))
             {
-                if (!expectedCells.TryGetValue(key, out var sum)) expectedCells[key] = sum = new decimal[StatisticsProjection.Slots];
+                if (!expectedCells.TryGetValue(key, out var sum)) expectedCells[key] = sum = new long[StatisticsProjection.Slots];
                 for (var i = 0; i < sum.Length; i++) sum[i] += values[i];
             }
             if (KindCatalog.Get(state.Content.Kind).IsStock)
@@ -90,7 +90,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry regi
             while (await reader.ReadAsync(ct))
             {
                 var key = new CellKey(reader.GetString(0), reader.GetChar(1), reader.GetFieldValue<DateOnly>(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
-                var actual = Enumerable.Range(0, StatisticsProjection.Slots).Select(i => reader.GetDecimal(6 + i)).ToArray();
+                var actual = Enumerable.Range(0, StatisticsProjection.Slots).Select(i => reader.GetInt64(6 + i)).ToArray();
                 seen.Add(key);
                 var expected = expectedCells.GetValueOrDefault(key);
                 if (expected is null || !expected.SequenceEqual(actual)) Report(new Difference(StatisticsProjection.Cells, Describe(key), expected, actual));
@@ -105,8 +105,8 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry regi
             {
                 var id = reader.GetGuid(0);
                 seenStocks.Add(id);
-                var actual = new decimal[StatisticsProjection.Slots];
-                for (var i = 1; i < actual.Length; i++) actual[i] = reader.GetDecimal(2 + i);
+                var actual = new long[StatisticsProjection.Slots];
+                for (var i = 1; i < actual.Length; i++) actual[i] = reader.GetInt64(2 + i);
                 var ok = expectedStocks.TryGetValue(id, out var expected)
                     && expected.Unit == reader.GetString(1) && expected.On == reader.GetFieldValue<DateOnly>(2) && expected.Values.SequenceEqual(actual);
                 if (!ok) Report(new Difference(StatisticsProjection.Stocks, $"activity {id}", expected.Values, actual));

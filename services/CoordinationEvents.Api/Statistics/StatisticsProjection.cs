@@ -23,6 +23,18 @@ public sealed class StatisticsProjection : IAsyncProjection
     public const string Stocks = "stat_stocks";
     public const int Slots = 8; // slot 0: activities; slots 1..7: the kind's metrics in catalog order
 
+    /// <summary>
+    /// Slots are bigint (64-bit sums are exact, and summing them is several times cheaper than numeric).
+    /// Decimal metrics have at most 3 decimal places, so they are kept in thousandths.
+    /// </summary>
+    public const long DecimalScale = 1_000;
+
+    public static long ToSlot(MetricDefinition metric, decimal value) =>
+        metric.Type == MetricType.Decimal ? (long)(value * DecimalScale) : (long)value;
+
+    public static decimal FromSlot(MetricDefinition metric, decimal slot) =>
+        metric.Type == MetricType.Decimal ? slot / DecimalScale : slot;
+
     public string Name => ProjectionName;
 
     /// <summary>Cells roll up the unit tree as it was when each event was applied: when a unit moves, re-project.</summary>
@@ -44,7 +56,7 @@ public sealed class StatisticsProjection : IAsyncProjection
             kind text not null,
             d1 text not null,
             d2 text not null,
-            {string.Join(", ", Enumerable.Range(0, Slots).Select(i => $"v{i} numeric not null"))},
+            {string.Join(", ", Enumerable.Range(0, Slots).Select(i => $"v{i} bigint not null"))},
             primary key (unit_id, period, bucket, kind, d1, d2));
 
         create table {Stocks} (
@@ -52,18 +64,18 @@ public sealed class StatisticsProjection : IAsyncProjection
             unit_id text not null,
             occurred_on date not null,
             recorded_at timestamptz not null,
-            {string.Join(", ", Enumerable.Range(1, Slots - 1).Select(i => $"v{i} numeric not null"))});
+            {string.Join(", ", Enumerable.Range(1, Slots - 1).Select(i => $"v{i} bigint not null"))});
         create index stat_stocks_latest on {Stocks} (unit_id, occurred_on desc, recorded_at desc, activity_id desc);
         """);
 
     /// <summary>The cells one activity adds to (or, negated, removes from).</summary>
-    public static IEnumerable<(CellKey Key, decimal[] Values)> Contribution(ActivityContent content, Func<string, IEnumerable<string>> selfAndAncestors)
+    public static IEnumerable<(CellKey Key, long[] Values)> Contribution(ActivityContent content, Func<string, IEnumerable<string>> selfAndAncestors)
     {
         var kind = KindCatalog.Get(content.Kind);
-        var values = new decimal[Slots];
+        var values = new long[Slots];
         values[0] = 1;
         if (!kind.IsStock)
-            for (var i = 0; i < kind.Metrics.Count; i++) values[i + 1] = content.Metric(kind.Metrics[i].Name);
+            for (var i = 0; i < kind.Metrics.Count; i++) values[i + 1] = ToSlot(kind.Metrics[i], content.Metric(kind.Metrics[i].Name));
         var d1 = kind.Dimensions.Count > 0 ? content.DimensionValue(kind.Dimensions[0].Name) ?? "" : "";
         var d2 = kind.Dimensions.Count > 1 ? content.DimensionValue(kind.Dimensions[1].Name) ?? "" : "";
         var month = new DateOnly(content.OccurredOn.Year, content.OccurredOn.Month, 1);
@@ -74,11 +86,11 @@ public sealed class StatisticsProjection : IAsyncProjection
         }
     }
 
-    public static decimal[] StockValues(ActivityContent content)
+    public static long[] StockValues(ActivityContent content)
     {
         var kind = KindCatalog.Get(content.Kind);
-        var values = new decimal[Slots];
-        for (var i = 0; i < kind.Metrics.Count; i++) values[i + 1] = content.Metric(kind.Metrics[i].Name);
+        var values = new long[Slots];
+        for (var i = 0; i < kind.Metrics.Count; i++) values[i + 1] = ToSlot(kind.Metrics[i], content.Metric(kind.Metrics[i].Name));
         return values;
     }
 
@@ -86,7 +98,7 @@ public sealed class StatisticsProjection : IAsyncProjection
     {
         var tree = await UnitDirectory.LoadAsync(connection, ct);
         var previous = await PreviousContentAsync(connection, events, ct);
-        var cells = new Dictionary<CellKey, decimal[]>();
+        var cells = new Dictionary<CellKey, long[]>();
         var stockUpserts = new Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)>();
         var stockDeletes = new HashSet<Guid>();
 
@@ -94,7 +106,7 @@ public sealed class StatisticsProjection : IAsyncProjection
         {
             foreach (var (key, values) in Contribution(content, tree.SelfAndAncestors))
             {
-                if (!cells.TryGetValue(key, out var sum)) cells[key] = sum = new decimal[Slots];
+                if (!cells.TryGetValue(key, out var sum)) cells[key] = sum = new long[Slots];
                 for (var i = 0; i < Slots; i++) sum[i] += sign * values[i];
             }
         }
@@ -174,26 +186,32 @@ public sealed class StatisticsProjection : IAsyncProjection
 
     static readonly EventTypeRegistry Registry = ActivityEventTypes.Register(new EventTypeRegistry());
 
-    static async Task WriteCellsAsync(NpgsqlConnection connection, string table, Dictionary<CellKey, decimal[]> cells, CancellationToken ct)
+    static async Task WriteCellsAsync(NpgsqlConnection connection, string table, Dictionary<CellKey, long[]> cells, CancellationToken ct)
     {
         if (cells.Count == 0) return;
-        var keys = cells.Keys.OrderBy(k => k.UnitId, StringComparer.Ordinal).ThenBy(k => k.Period).ThenBy(k => k.Bucket)
-            .ThenBy(k => k.Kind, StringComparer.Ordinal).ThenBy(k => k.D1, StringComparer.Ordinal).ThenBy(k => k.D2, StringComparer.Ordinal).ToArray();
+        // One writer per table (the runner holding the projection's lock), so no ordering is needed against deadlocks.
+        var rows = cells.ToArray();
+        var keys = rows.Select(r => r.Key).ToArray();
         var slots = Enumerable.Range(0, Slots).ToArray();
         await using (var cmd = new NpgsqlCommand($"""
             insert into {table} as c (unit_id, period, bucket, kind, d1, d2, {string.Join(", ", slots.Select(i => $"v{i}"))})
-            select * from unnest($1::text[], $2::char[], $3::date[], $4::text[], $5::text[], $6::text[], {string.Join(", ", slots.Select(i => $"${i + 7}::numeric[]"))})
+            select * from unnest($1::text[], $2::char[], $3::date[], $4::text[], $5::text[], $6::text[], {string.Join(", ", slots.Select(i => $"${i + 7}::bigint[]"))})
             on conflict (unit_id, period, bucket, kind, d1, d2) do update set
                 {string.Join(", ", slots.Select(i => $"v{i} = c.v{i} + excluded.v{i}"))}
             """, connection))
         {
             AddKeys(cmd, keys);
-            foreach (var i in slots) cmd.Parameters.AddWithValue(keys.Select(k => cells[k][i]).ToArray());
+            foreach (var i in slots)
+            {
+                var column = new long[rows.Length];
+                for (var r = 0; r < rows.Length; r++) column[r] = rows[r].Value[i];
+                cmd.Parameters.AddWithValue(column);
+            }
             await cmd.ExecuteNonQueryAsync(ct);
         }
 
         // A cell whose last activity left holds only zeros: remove it.
-        var emptied = keys.Where(k => cells[k][0] < 0).ToArray();
+        var emptied = rows.Where(r => r.Value[0] < 0).Select(r => r.Key).ToArray();
         if (emptied.Length == 0) return;
         await using var delete = new NpgsqlCommand($"""
             delete from {table} c using unnest($1::text[], $2::char[], $3::date[], $4::text[], $5::text[], $6::text[]) as k(unit_id, period, bucket, kind, d1, d2)
@@ -229,7 +247,7 @@ public sealed class StatisticsProjection : IAsyncProjection
         var slots = Enumerable.Range(1, Slots - 1).ToArray();
         await using (var cmd = new NpgsqlCommand($"""
             insert into {table} as s (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", slots.Select(i => $"v{i}"))})
-            select * from unnest($1::uuid[], $2::text[], $3::date[], $4::timestamptz[], {string.Join(", ", slots.Select(i => $"${i + 4}::numeric[]"))})
+            select * from unnest($1::uuid[], $2::text[], $3::date[], $4::timestamptz[], {string.Join(", ", slots.Select(i => $"${i + 4}::bigint[]"))})
             on conflict (activity_id) do update set unit_id = excluded.unit_id, occurred_on = excluded.occurred_on,
                 {string.Join(", ", slots.Select(i => $"v{i} = excluded.v{i}"))}
             """, connection))

@@ -106,7 +106,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
             AddSlots(metrics, kind, values, sign);
         }
         await using (var cmd = db.CreateCommand($"""
-            select unit_id, kind, d1, d2, {(timed ? "date_trunc('month', bucket)::date" : "null::date")} as month,
+            select unit_id, kind, d1, d2, {(timed ? "bucket" : "null::date")},
                    {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(v{i})"))}
             from {StatisticsProjection.Cells}
             where unit_id = any($1)
@@ -131,7 +131,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
                 var kind = KindCatalog.Get(reader.GetString(1));
                 var (d1, d2) = (reader.GetString(2), reader.GetString(3));
                 if (!q.Passes(kind, d1, d2)) continue;
-                DateOnly? month = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateOnly>(4);
+                DateOnly? month = reader.IsDBNull(4) ? null : reader.GetFieldValue<DateOnly>(4); // a day or a month: either names its month
                 var values = new decimal[StatisticsProjection.Slots];
                 for (var i = 0; i < values.Length; i++) values[i] = reader.GetDecimal(5 + i);
 
@@ -235,7 +235,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         while (await reader.ReadAsync(ct))
         {
             var values = new decimal[StatisticsProjection.Slots];
-            foreach (var i in slots) values[i] = reader.GetDecimal(1 + i);
+            foreach (var i in slots) values[i] = reader.GetInt64(1 + i);
             result[(reader.GetFieldValue<DateOnly>(0), reader.GetString(1))] = values;
         }
         return result;
@@ -257,7 +257,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
     {
         if (!stocks) Add(KindCatalog.ActivitiesMetric, values[0]);
         for (var i = 0; i < kind.Metrics.Count; i++)
-            if (kind.Metrics[i].IsStock == stocks) Add(kind.Metrics[i].Name, values[i + 1]);
+            if (kind.Metrics[i].IsStock == stocks) Add(kind.Metrics[i].Name, StatisticsProjection.FromSlot(kind.Metrics[i], values[i + 1]));
 
         void Add(string name, decimal value)
         {
