@@ -59,6 +59,11 @@ public sealed record ActivityContent(
     /// </summary>
     public string ContentHash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson())));
 
+    /// <summary>Value equality by canonical content (the lists and the details dictionary included), not by reference.</summary>
+    public bool Equals(ActivityContent? other) => other is not null && CanonicalJson() == other.CanonicalJson();
+
+    public override int GetHashCode() => CanonicalJson().GetHashCode(StringComparison.Ordinal);
+
     /// <summary>
     /// One fixed serialization of the content: camelCase, fields in declaration order, every optional field
     /// written (null or empty), detail keys in ordinal order, numbers without trailing zeros, strings escaped

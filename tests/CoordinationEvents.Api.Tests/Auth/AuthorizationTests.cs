@@ -3,6 +3,8 @@ using System.Text.Json.Nodes;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 
 namespace CoordinationEvents.Api.Tests.Auth;
 
@@ -112,5 +114,40 @@ public sealed class AuthorizationTests(ApiFactory api) : IClassFixture<ApiFactor
         Assert.Equal("X-Api-Key", doc["components"]!["securitySchemes"]!["ApiKey"]!["name"]!.GetValue<string>());
         var examples = doc["paths"]!["/api/v1/activities"]!["post"]!["requestBody"]!["content"]!["application/json"]!["examples"]!.AsObject();
         Assert.Equal(KindCatalog.All.Select(k => k.Name).Order(), examples.Select(e => e.Key).Order());
+    }
+}
+
+/// <summary>Outside Development the fixed keys do not exist.</summary>
+public sealed class ProductionKeysTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    sealed class Production(string connectionString) : Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Production");
+            builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Events"] = connectionString,
+                ["ApiKeys:0:Client"] = "prod-analyst",
+                ["ApiKeys:0:Role"] = "analyst",
+                ["ApiKeys:0:KeySha256"] = ApiKeyOptions.Hash("a-real-secret"),
+                ["Logging:LogLevel:Default"] = "Warning",
+            }));
+        }
+    }
+
+    [Fact]
+    public async Task The_development_keys_are_refused_and_configured_keys_work()
+    {
+        await using var production = new Production(api.ConnectionString);
+        foreach (var key in new[] { ApiKeyOptions.DevReporterKey, ApiKeyOptions.DevAnalystKey, ApiKeyOptions.DevAdminKey })
+        {
+            using var client = production.CreateClient();
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            await (await client.GetAsync("/api/v1/units")).AssertProblemAsync(401);
+        }
+        using var analyst = production.CreateClient();
+        analyst.DefaultRequestHeaders.Add("X-Api-Key", "a-real-secret");
+        Assert.Equal(HttpStatusCode.OK, (await analyst.GetAsync("/api/v1/units")).StatusCode);
     }
 }
