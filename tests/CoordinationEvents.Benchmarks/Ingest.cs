@@ -139,10 +139,13 @@ public sealed class LagSampler(NpgsqlDataSource dataSource)
             var before = all.LastOrDefault(o => o.At < s.At && o.Head <= s.Position);
             lagMs.Add(s.At - (before == default ? all[0].At : before.At));
         }
-        var drained = all.FirstOrDefault(s => s.At > loadEndedAt && s.Lag == 0);
+        // Caught up: the first sample after the last one that still saw a lag.
+        var lastBehind = Array.FindLastIndex(all, s => s.Lag > 0);
+        var drainMs = lastBehind < 0 ? 0
+            : lastBehind + 1 < all.Length && finished == loop ? Math.Max(0, all[lastBehind + 1].At - loadEndedAt)
+            : double.NaN;
         var ms = new Latencies(lagMs);
         var events = new Latencies(during.Select(s => (double)s.Lag));
-        return new LagResult(during.Length, ms.P99, ms.Max, events.P99, during.Max(s => s.Lag),
-            drained == default || finished != loop ? double.NaN : drained.At - loadEndedAt);
+        return new LagResult(during.Length, ms.P99, ms.Max, events.P99, during.Max(s => s.Lag), drainMs);
     }
 }
