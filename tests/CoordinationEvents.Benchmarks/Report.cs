@@ -170,7 +170,7 @@ public static class Report
         text.AppendLine($"- Store-level append: {BenchOptions.StoreWriters} tasks calling EventStore.AppendAsync (a new stream with one activity-recorded event each, with the service's inline activity read model), {r.Options.RunDuration.TotalSeconds:0} s.");
         text.AppendLine("- Statistics: activities generated through EventStore.BulkStartStreamsAsync (binary COPY) over ~400 units (posts and communes under the 18 seeded districts), 13 kinds, 2019-01-01..2024-12-31; the service's async projection catches up; then each query is asked " +
             $"{r.Options.QueryRepetitions} times in a row over HTTP (GET /api/v1/statistics, after 5 warm-ups). The ceiling is a plain `select count(*) from events` (median of 3): a query that scanned would take at least that long.");
-        text.AppendLine("- Projection lag: GET /api/v1/admin/projections about every 100 ms during the load; lag in time is how long ago the oldest unapplied event was committed (an upper bound, to within one sampling interval).");
+        text.AppendLine("- Projection lag: about every 100 ms during the load, the query that serves GET /api/v1/admin/projections (ProjectionDaemon.StatusAsync), asked of the database directly: through the saturated service each answer took a few hundred ms, too coarse for this. Lag in events as the endpoint reports it; lag in time is how long ago the oldest unapplied event was committed (an upper bound, to within one sampling interval).");
         text.AppendLine("- Rebuild: POST /api/v1/admin/projections/statistics/rebuild, timed until last_rebuild_completed_at is set. Ceiling: `select count(*), sum(length(data::text)) from events`.");
         text.AppendLine("- Memory: VmHWM of the service process (from /proc) after the POST and batch runs.");
         if (r.Statistics is { } s)
@@ -182,7 +182,7 @@ public static class Report
         if (r.Cpu.Count > 0)
         {
             text.AppendLine();
-            text.AppendLine("Where the CPU went (from /proc: this program as the load client, the service process, the PostgreSQL server's processes, and everything else on the machine):");
+            text.AppendLine("Where the CPU went, from /proc: the load client is this program (in the store-level append and the bulk generation it is the event store library itself), the service is its process, PostgreSQL all the server's processes; other processes is everything else on the machine (other agents' builds and tests, kernel I/O threads).");
             text.AppendLine();
             text.AppendLine("| run | CPUs in use on average | CPU time per item |");
             text.AppendLine("| --- | --- | --- |");
