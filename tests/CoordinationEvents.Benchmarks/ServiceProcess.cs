@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using CoordinationEvents.Api.Auth;
 
 namespace CoordinationEvents.Benchmarks;
@@ -103,7 +104,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var service = new ServiceProcess(process, log, new Uri($"http://127.0.0.1:{port}/"), logPath);
-        Running.Add(service);
+        lock (Running) Running.Add(service);
 
         var deadline = DateTime.UtcNow.AddSeconds(90);
         using var probe = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
@@ -129,10 +130,20 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Services still running, stopped when this program exits however it exits.</summary>
     static readonly List<ServiceProcess> Running = [];
 
-    static ServiceProcess() => AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+    static readonly PosixSignalRegistration[] Signals;
+
+    static ServiceProcess()
     {
-        foreach (var service in Running.ToArray()) service.Kill();
-    };
+        static void KillAll()
+        {
+            lock (Running)
+                foreach (var service in Running.ToArray()) service.Kill();
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => KillAll();
+        // Ctrl-C or kill: stop the services first, then let the signal end this program as it would have.
+        Signals = [PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => KillAll()), PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => KillAll())];
+    }
 
     public long? PeakRssBytes => Machine.PeakRssBytes(process.Id);
 
@@ -147,7 +158,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Running.Remove(this);
+        lock (Running) Running.Remove(this);
         Reporter.Dispose();
         Analyst.Dispose();
         Admin.Dispose();
