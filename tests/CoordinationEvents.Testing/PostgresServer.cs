@@ -21,6 +21,11 @@ namespace CoordinationEvents.Testing;
 /// otherwise; deploy/run-tests.sh sets it so that the exit handler can finish. A local server is removed even
 /// when the host is killed, by a detached watcher.
 /// </para>
+/// <para>
+/// Benchmarks want the opposite trade-off: <see cref="StartAsync(PostgresDurability)"/> with
+/// <see cref="PostgresDurability.Durable"/> starts a server of their own with fsync, synchronous commit and full
+/// page writes on, as a production server runs; <see cref="Connect(string, string)"/> uses an existing one.
+/// </para>
 /// </summary>
 public sealed class PostgresServer
 {
@@ -50,6 +55,22 @@ public sealed class PostgresServer
 
     /// <summary>The server shared by every test in this process, started on first use.</summary>
     public static Task<PostgresServer> SharedAsync() => Shared.Value;
+
+    /// <summary>
+    /// Starts a server of the caller's own from the local binaries (never the shared one, never
+    /// <c>COORDINATION_TEST_DB</c>), with the given settings. It is removed when the process exits, or by
+    /// <see cref="Stop"/>.
+    /// </summary>
+    public static Task<PostgresServer> StartAsync(PostgresDurability durability) => Task.Run(() => StartLocal(durability));
+
+    /// <summary>
+    /// Uses the existing server of <paramref name="connectionString"/> (its user must be allowed to CREATE
+    /// DATABASE); <paramref name="source"/> names where the string came from, for error messages.
+    /// </summary>
+    public static PostgresServer Connect(string connectionString, string source) => ConnectExternal(connectionString, source);
+
+    /// <summary>Stops a server started by this process and deletes its directory (an external one: drops the databases created).</summary>
+    public void Stop() => Dispose();
 
     /// <summary>A superuser (or CREATE DATABASE-capable) connection to the server's <c>postgres</c> database.</summary>
     public string AdminConnectionString { get; }
@@ -124,10 +145,10 @@ public sealed class PostgresServer
     private static PostgresServer Start()
     {
         var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
-        return string.IsNullOrWhiteSpace(external) ? StartLocal() : ConnectExternal(external);
+        return string.IsNullOrWhiteSpace(external) ? StartLocal(PostgresDurability.Fast) : ConnectExternal(external, ExternalServerVariable);
     }
 
-    private static PostgresServer ConnectExternal(string connectionString)
+    private static PostgresServer ConnectExternal(string connectionString, string source)
     {
         NpgsqlConnectionStringBuilder builder;
         try
@@ -136,7 +157,7 @@ public sealed class PostgresServer
         }
         catch (ArgumentException e)
         {
-            throw new InvalidOperationException($"{ExternalServerVariable} is not a valid Npgsql connection string: {e.Message}", e);
+            throw new InvalidOperationException($"{source} is not a valid Npgsql connection string: {e.Message}", e);
         }
         var shown = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Password = null };
         try
@@ -149,17 +170,17 @@ public sealed class PostgresServer
         catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or InvalidOperationException)
         {
             throw new InvalidOperationException(
-                $"{ExternalServerVariable} is set ({shown.ConnectionString}) but that server cannot be used: {e.Message}. " +
-                $"Fix it, or unset {ExternalServerVariable} to start a throwaway server from the local binaries.", e);
+                $"{source} is set ({shown.ConnectionString}) but that server cannot be used: {e.Message}. " +
+                $"Fix it, or unset {source} to start a throwaway server from the local binaries.", e);
         }
         return new PostgresServer(builder.ConnectionString, cluster: null);
     }
 
-    private static PostgresServer StartLocal()
+    private static PostgresServer StartLocal(PostgresDurability durability)
     {
         var binaries = PostgresBinaries.FindOrThrow();
         RemoveStaleDirectories(TempRoot, binaries);
-        var cluster = LocalCluster.Create(binaries);
+        var cluster = LocalCluster.Create(binaries, durability);
         try
         {
             cluster.Start();
@@ -304,7 +325,7 @@ public sealed class PostgresServer
 
         public int Port { get; private set; }
 
-        public static LocalCluster Create(PostgresBinaries binaries)
+        public static LocalCluster Create(PostgresBinaries binaries, PostgresDurability durability = PostgresDurability.Fast)
         {
             var root = Path.Combine(TempRoot, $"{DirectoryPrefix}{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..10]}");
             System.IO.Directory.CreateDirectory(root);
@@ -323,7 +344,7 @@ public sealed class PostgresServer
                     }
                 }
                 cluster.StartReaper();
-                cluster.InitDb(binaries);
+                cluster.InitDb(binaries, durability);
             }
             catch
             {
@@ -333,7 +354,7 @@ public sealed class PostgresServer
             return cluster;
         }
 
-        private void InitDb(PostgresBinaries tools)
+        private void InitDb(PostgresBinaries tools, PostgresDurability durability)
         {
             string[] common = ["-D", DataDirectory, "-U", PostgresProcess.ServiceUser, "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"];
             var result = PostgresProcess.Run(tools.InitDb, [.. common, "--locale=C.UTF-8"], Root, ToolTimeout);
@@ -351,19 +372,33 @@ public sealed class PostgresServer
                 throw new InvalidOperationException($"initdb failed (exit {result.ExitCode}) in {DataDirectory}:\n{result.Output}");
             }
 
-            // A fast throwaway server: no durability, loopback only, the socket beside the data.
-            File.AppendAllText(Path.Combine(DataDirectory, "postgresql.conf"), $"""
+            // Loopback only, the socket beside the data. For tests a fast server without durability; for
+            // benchmarks every commit reaches the disk, as on a production server.
+            File.AppendAllText(Path.Combine(DataDirectory, "postgresql.conf"), durability == PostgresDurability.Fast
+                ? $"""
 
-                # CoordinationEvents.Testing: throwaway server for tests
-                listen_addresses = '127.0.0.1'
-                unix_socket_directories = '{Root}'
-                fsync = off
-                synchronous_commit = off
-                full_page_writes = off
-                max_connections = 300
-                shared_buffers = 128MB
-                max_wal_size = 1GB
-                """);
+                    # CoordinationEvents.Testing: throwaway server for tests
+                    listen_addresses = '127.0.0.1'
+                    unix_socket_directories = '{Root}'
+                    fsync = off
+                    synchronous_commit = off
+                    full_page_writes = off
+                    max_connections = 300
+                    shared_buffers = 128MB
+                    max_wal_size = 1GB
+                    """
+                : $"""
+
+                    # CoordinationEvents.Testing: throwaway server with production durability (benchmarks)
+                    listen_addresses = '127.0.0.1'
+                    unix_socket_directories = '{Root}'
+                    fsync = on
+                    synchronous_commit = on
+                    full_page_writes = on
+                    max_connections = 300
+                    shared_buffers = 512MB
+                    max_wal_size = 4GB
+                    """);
         }
 
         public void Start()
@@ -529,4 +564,14 @@ public sealed class PostgresServer
             return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
+}
+
+/// <summary>How a throwaway server trades safety for speed.</summary>
+public enum PostgresDurability
+{
+    /// <summary>For tests: fsync, synchronous commit and full page writes off. A crash loses the data.</summary>
+    Fast,
+
+    /// <summary>For benchmarks: fsync, synchronous commit and full page writes on, as a production server runs.</summary>
+    Durable,
 }

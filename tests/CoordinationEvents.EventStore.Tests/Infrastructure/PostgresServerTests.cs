@@ -144,6 +144,31 @@ public sealed class PostgresServerTests
     }
 
     [Fact]
+    public async Task Durable_server_is_a_server_of_its_own_with_production_durability_and_stops()
+    {
+        var server = await PostgresServer.StartAsync(PostgresDurability.Durable);
+        var connectionString = "";
+        try
+        {
+            Assert.NotSame(await PostgresServer.SharedAsync(), server);
+            Assert.False(server.IsExternal);
+            connectionString = await server.CreateDatabaseAsync("durable");
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            Assert.Equal("on", await Scalar<string>(connection, "show fsync"));
+            Assert.Equal("on", await Scalar<string>(connection, "show synchronous_commit"));
+            Assert.Equal("on", await Scalar<string>(connection, "show full_page_writes"));
+            Assert.Equal("127.0.0.1", await Scalar<string>(connection, "show listen_addresses"));
+        }
+        finally
+        {
+            if (connectionString.Length > 0) NpgsqlConnection.ClearPool(new NpgsqlConnection(connectionString));
+            server.Stop();
+        }
+        Assert.False(Directory.Exists(server.Directory));
+    }
+
+    [Fact]
     public void Stale_directories_of_dead_processes_are_removed_and_live_ones_kept()
     {
         var parent = Directory.CreateTempSubdirectory("ce-pg-stale-test-").FullName;

@@ -1,0 +1,120 @@
+using System.Text;
+using CoordinationEvents.Benchmarks;
+using Npgsql;
+
+// `make bench` (QUICK=1 for a short run): every figure of the service beside PostgreSQL's own ceiling, measured
+// on the same server in the same run. Progress goes to stderr; the table to stdout and to RESULTS.md.
+var options = BenchOptions.Parse(args);
+var scratch = Directory.CreateTempSubdirectory("ce-bench-").FullName;
+Log.Line($"CoordinationEvents benchmark, {options.Mode} mode; scratch files (service logs, pgbench script) in {scratch}");
+if (!options.Quick)
+    Log.Line("full mode: on 2 busy cores expect well over half an hour; RESULTS.md is rewritten (marked partial) after each long phase");
+
+var server = await BenchServer.StartAsync();
+Log.Line($"{server.Version} ({server.Settings}) on {server.Where}");
+var results = new Results
+{
+    Options = options,
+    Machine = Machine.Describe(),
+    Postgres = $"{server.Version}, {server.Settings}" + (server.Server.IsExternal ? $" ({BenchServer.ExternalVariable})" : ", a throwaway cluster started by the benchmark"),
+    LoadBefore = Machine.LoadAverage(),
+};
+var meter = new CpuMeter(server.PostmasterPid);
+var runStart = meter.Take();
+var resultsFile = Path.Combine(ServiceProcess.RepositoryRoot(), "tests", "CoordinationEvents.Benchmarks", "RESULTS.md");
+
+async Task WriteResultsAsync()
+{
+    results.OtherCpu = meter.KnowsPostgres ? CpuSplit.Between(runStart, meter.Take()) : null;
+    results.LoadAfter = Machine.LoadAverage();
+    results.Duration = Log.Elapsed;
+    await File.WriteAllTextAsync(resultsFile, Report.Markdown(results, Report.Rows(results)));
+}
+
+var seedFactory = new ActivityFactory(BenchUnits.Seed);
+var row = EventRow.Sample(seedFactory);
+results.EventBytes = Encoding.UTF8.GetByteCount(row.Data);
+
+// Ceilings that need no service: the scratch table, and COPY.
+await using var scratchDb = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("bench_scratch"));
+await Ceilings.CreateTableAsync(scratchDb);
+var pgbench = Ceilings.FindPgbench();
+var script = Ceilings.WriteScript(scratch, row);
+if (pgbench is null) results.Notes.Add("pgbench was not found (PATH, /usr/lib/postgresql/*/bin): no pgbench ceilings.");
+Log.Line($"COPY ceiling: {options.CopyRows:N0} event-shaped rows ({results.EventBytes} B of event data each)");
+results.CopyRowsPerSecond = await Ceilings.CopyRowsPerSecondAsync(scratchDb, row, options.CopyRows);
+Log.Line($"COPY ceiling: {results.CopyRowsPerSecond:N0} rows/s");
+
+// The service under load: single POSTs at 1, 8 and 32 clients, each after pgbench at the same client count; then batches.
+var ingestDb = await server.CreateDatabaseAsync("bench_ingest");
+await using (var service = await ServiceProcess.StartAsync(ingestDb, "ingest", scratch))
+await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ingestDb) { MaxPoolSize = 2 }.ConnectionString))
+{
+    meter.ServicePid = service.Pid;
+    Log.Line($"service (ingest) pid {service.Pid} at {service.BaseAddress}");
+    var bodies = new BodyPool(seedFactory, 2_000);
+    Log.Line($"warm-up: 8 clients POST for {options.Warmup.TotalSeconds:0} s");
+    await Ingest.SinglePostAsync(service.Reporter, bodies, 8, options.Warmup);
+
+    foreach (var clients in BenchOptions.ClientCounts)
+    {
+        PgbenchResult? ceiling = null;
+        if (pgbench is not null)
+        {
+            ceiling = await Ceilings.PgbenchAsync(pgbench, scratchDb.ConnectionString, script, clients, options.RunDuration);
+            Log.Line($"pgbench {clients} clients: {ceiling.Tps:N0} rows/s (latency avg {ceiling.LatencyAverageMs:0.00} ms)");
+        }
+        var lag = clients == 32 ? new LagSampler(lagDb) : null;
+        lag?.Start();
+        var cpu = meter.Take();
+        var post = await Ingest.SinglePostAsync(service.Reporter, bodies, clients, options.RunDuration);
+        var split = CpuSplit.Between(cpu, meter.Take());
+        if (lag is not null) results.LagPost = await lag.StopAsync();
+        Log.Line($"POST {clients} clients: {post.PerSecond:N0} activities/s, p50 {Format.Ms(post.Latencies.P50)}, p99 {Format.Ms(post.Latencies.P99)}"
+            + (post.Failed > 0 ? $", {post.Failed} failed: {post.FirstError}" : ""));
+        results.AddCpu($"single POST, {clients} client{(clients == 1 ? "" : "s")}", split, post.Stored, "activity");
+        results.Single.Add((ceiling, post));
+    }
+    if (results.LagPost is { } lp) Log.Line($"projection lag during 32-client POST: p99 {Format.Ms(lp.P99Ms)} ({lp.P99Events:0} events)");
+
+    Log.Line($"batch POST: {options.BatchClients} clients, {BenchOptions.BatchSize:N0} per batch, {options.RunDuration.TotalSeconds:0} s");
+    await Ingest.BatchPostAsync(service.Reporter, bodies, 1, BenchOptions.BatchSize, TimeSpan.FromMilliseconds(1)); // warm-up: one batch
+    var batchLag = new LagSampler(lagDb);
+    batchLag.Start();
+    var batchCpu = meter.Take();
+    results.Batch = await Ingest.BatchPostAsync(service.Reporter, bodies, options.BatchClients, BenchOptions.BatchSize, options.RunDuration);
+    var batchSplit = CpuSplit.Between(batchCpu, meter.Take());
+    results.LagBatch = await batchLag.StopAsync();
+    Log.Line($"batch POST: {results.Batch.PerSecond:N0} activities/s; projection lag p99 {Format.Ms(results.LagBatch.P99Ms)} ({results.LagBatch.P99Events:0} events)"
+        + (results.Batch.Failed > 0 ? $", {results.Batch.Failed} failed: {results.Batch.FirstError}" : ""));
+    results.AddCpu($"batch POST, {options.BatchClients} clients", batchSplit, results.Batch.Stored, "activity");
+    results.PeakRssBytes = service.PeakRssBytes;
+    Log.Line($"service peak RSS: {results.PeakRssBytes / 1024 / 1024} MiB");
+}
+meter.ServicePid = null;
+
+// The library alone.
+Log.Line($"store-level append: {BenchOptions.StoreWriters} writers, {options.RunDuration.TotalSeconds:0} s");
+await using (var storeDb = await server.CreateServiceDatabaseAsync("bench_store"))
+{
+    results.Store = await StoreAppend.RunAsync(storeDb, seedFactory, BenchOptions.StoreWriters, options.Warmup, options.RunDuration, meter);
+    results.AddCpu($"store-level append, {BenchOptions.StoreWriters} writers", results.Store.Cpu!, results.Store.Events, "event");
+}
+Log.Line($"store-level append: {results.Store.PerSecond:N0} events/s, p50 {Format.Ms(results.Store.Latencies.P50)}, p99 {Format.Ms(results.Store.Latencies.P99)}");
+
+// Statistics at each size, and the rebuild.
+await StatisticsBench.RunAsync(server, options, scratch, meter, results, WriteResultsAsync);
+
+results.InProgress = null;
+await WriteResultsAsync();
+var rows = Report.Rows(results);
+Console.WriteLine();
+Console.Write(Report.Header(results));
+Console.WriteLine();
+Console.Write(Report.Table(rows));
+Log.Line($"written to {resultsFile}");
+
+NpgsqlConnection.ClearAllPools();
+server.Server.Stop();
+Directory.Delete(scratch, recursive: true);
+return 0;

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using CoordinationEvents.Api.Auth;
+
+namespace CoordinationEvents.Benchmarks;
+
+/// <summary>
+/// The real service as a child process (<c>dotnet CoordinationEvents.Api.dll</c>, built in the same configuration
+/// as this program), on Kestrel at 127.0.0.1 on a free port, in the Development environment so that its
+/// development API keys exist. Its output goes to a log file beside the benchmark's other scratch files.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    readonly Process process;
+    readonly StreamWriter log;
+    readonly SocketsHttpHandler handler;
+
+    ServiceProcess(Process process, StreamWriter log, Uri baseAddress, string logPath)
+    {
+        this.process = process;
+        this.log = log;
+        BaseAddress = baseAddress;
+        LogPath = logPath;
+        handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 1024,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
+            UseCookies = false,
+        };
+        Reporter = Client(ApiKeyOptions.DevReporterKey);
+        Analyst = Client(ApiKeyOptions.DevAnalystKey);
+        Admin = Client(ApiKeyOptions.DevAdminKey);
+    }
+
+    public Uri BaseAddress { get; }
+    public string LogPath { get; }
+    public int Pid => process.Id;
+    public HttpClient Reporter { get; }
+    public HttpClient Analyst { get; }
+    public HttpClient Admin { get; }
+
+    HttpClient Client(string key)
+    {
+        var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+
+    /// <summary>The repository this program was built from (where CoordinationEvents.sln is).</summary>
+    public static string RepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "CoordinationEvents.sln"))) root = root.Parent;
+        return root?.FullName ?? throw new InvalidOperationException($"Cannot find the repository (CoordinationEvents.sln) above {AppContext.BaseDirectory}.");
+    }
+
+    /// <summary>The service's build output: services/CoordinationEvents.Api/bin/&lt;configuration&gt;/&lt;tfm&gt;/.</summary>
+    public static string ApiAssembly()
+    {
+        // This program runs from tests/CoordinationEvents.Benchmarks/bin/<configuration>/<tfm>/: the service was
+        // built beside it in the same configuration.
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var tfm = here.Name;
+        var configuration = here.Parent!.Name;
+        var dll = Path.Combine(RepositoryRoot(), "services", "CoordinationEvents.Api", "bin", configuration, tfm, "CoordinationEvents.Api.dll");
+        return File.Exists(dll) ? dll : throw new InvalidOperationException($"The service is not built: {dll} is missing (dotnet build -c {configuration}).");
+    }
+
+    public static async Task<ServiceProcess> StartAsync(string connectionString, string name, string scratchDirectory)
+    {
+        var dll = ApiAssembly();
+        var port = FreePort();
+        var startInfo = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        startInfo.ArgumentList.Add(dll);
+        startInfo.Environment["ConnectionStrings__Events"] = connectionString;
+        startInfo.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
+        startInfo.Environment["Logging__LogLevel__CoordinationEvents.EventStore.ProjectionDaemon"] = "Information";
+
+        var logPath = Path.Combine(scratchDirectory, $"service-{name}.log");
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        var process = new Process { StartInfo = startInfo };
+        void Write(string? line)
+        {
+            if (line is null) return;
+            lock (log)
+                try { log.WriteLine(line); }
+                catch (ObjectDisposedException) { } // a last line after the service was stopped
+        }
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var service = new ServiceProcess(process, log, new Uri($"http://127.0.0.1:{port}/"), logPath);
+        lock (Running) Running.Add(service);
+
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        using var probe = new HttpClient { BaseAddress = service.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        while (true)
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"The service exited at start-up (exit {process.ExitCode}); see {logPath}:\n{Tail(logPath)}");
+            try
+            {
+                using var response = await probe.GetAsync("health/ready");
+                if (response.StatusCode == HttpStatusCode.OK) return service;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+            if (DateTime.UtcNow > deadline)
+            {
+                await service.DisposeAsync();
+                throw new InvalidOperationException($"The service did not become ready within 90 s; see {logPath}:\n{Tail(logPath)}");
+            }
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Services still running, stopped when this program exits however it exits.</summary>
+    static readonly List<ServiceProcess> Running = [];
+
+    static readonly PosixSignalRegistration[] Signals;
+
+    static ServiceProcess()
+    {
+        static void KillAll()
+        {
+            lock (Running)
+                foreach (var service in Running.ToArray()) service.Kill();
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillAll();
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => KillAll();
+        // Ctrl-C or kill: stop the services first, then let the signal end this program as it would have.
+        Signals = [PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => KillAll()), PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => KillAll())];
+    }
+
+    public long? PeakRssBytes => Machine.PeakRssBytes(process.Id);
+
+    void Kill()
+    {
+        try
+        {
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException) { }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        lock (Running) Running.Remove(this);
+        Reporter.Dispose();
+        Analyst.Dispose();
+        Admin.Dispose();
+        handler.Dispose();
+        Kill();
+        await process.WaitForExitAsync(); // reaped: its CPU time counts as ours
+        lock (log) log.Dispose();
+        process.Dispose();
+    }
+
+    static string Tail(string path) => File.Exists(path) ? string.Join('\n', File.ReadLines(path).TakeLast(30)) : "";
+
+    static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace CoordinationEvents.Benchmarks;
+
+/// <summary>What to run: <c>--quick</c> for a short run (under 3 minutes), otherwise the full one.</summary>
+public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan Warmup, int CopyRows, IReadOnlyList<long> StatisticsSizes,
+    long RebuildSize, int QueryRepetitions, int BatchClients, string? Note)
+{
+    public const int BatchSize = 1_000;
+    public const int StoreWriters = 8;
+    public static readonly int[] ClientCounts = [1, 8, 32];
+
+    public string Mode => Quick ? "quick" : "full";
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var quick = args.Contains("--quick");
+        var options = quick
+            ? new BenchOptions(true, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(2), 100_000, [100_000], 100_000, 100, 2, null)
+            : new BenchOptions(false, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(5), 1_000_000, [100_000, 1_000_000, 10_000_000], 1_000_000, 300, 2, null);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var value = i + 1 < args.Length ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--quick":
+                    break;
+                case "--seconds" when value is not null:
+                    options = options with { RunDuration = TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture)) };
+                    i++;
+                    break;
+                case "--sizes" when value is not null:
+                    options = options with { StatisticsSizes = value.Split(',').Select(s => long.Parse(s, CultureInfo.InvariantCulture)).ToArray() };
+                    i++;
+                    break;
+                case "--rebuild-size" when value is not null:
+                    options = options with { RebuildSize = long.Parse(value, CultureInfo.InvariantCulture) };
+                    i++;
+                    break;
+                case "--note" when value is not null:
+                    options = options with { Note = value };
+                    i++;
+                    break;
+                default:
+                    throw new ArgumentException(
+                        $"Unknown argument '{args[i]}'. Use: [--quick] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
+            }
+        }
+        if (Environment.GetEnvironmentVariable("BENCH_NOTE") is { Length: > 0 } note && options.Note is null)
+            options = options with { Note = note };
+        return options;
+    }
+}
+
+/// <summary>Progress lines go to stderr, so stdout holds only the table.</summary>
+public static class Log
+{
+    static readonly Stopwatch Clock = Stopwatch.StartNew();
+
+    public static TimeSpan Elapsed => Clock.Elapsed;
+
+    public static void Line(string text) => Console.Error.WriteLine($"[{Clock.Elapsed:mm\\:ss}] {text}");
+}
+
+/// <summary>Latency samples in milliseconds.</summary>
+public sealed class Latencies
+{
+    readonly double[] sorted;
+
+    public Latencies(IEnumerable<double> samples)
+    {
+        sorted = samples.ToArray();
+        Array.Sort(sorted);
+    }
+
+    public int Count => sorted.Length;
+
+    /// <summary>The nearest-rank percentile (p in 0..100); NaN without samples.</summary>
+    public double Percentile(double p)
+    {
+        if (sorted.Length == 0) return double.NaN;
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    public double P50 => Percentile(50);
+    public double P99 => Percentile(99);
+    public double Max => sorted.Length == 0 ? double.NaN : sorted[^1];
+}
+
+public static class Format
+{
+    static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    /// <summary>12,345 or 1.2 or 0.35: a rate or a count, readable.</summary>
+    public static string Number(double value) => double.IsNaN(value) ? "n/a"
+        : Math.Abs(value) >= 100 ? value.ToString("#,0", Invariant)
+        : Math.Abs(value) >= 10 ? value.ToString("0.0", Invariant)
+        : value.ToString("0.##", Invariant);
+
+    public static string Ms(double value) => double.IsNaN(value) ? "n/a"
+        : value >= 100 ? value.ToString("#,0", Invariant) + " ms"
+        : value >= 10 ? value.ToString("0.0", Invariant) + " ms"
+        : value.ToString("0.00", Invariant) + " ms";
+
+    public static string Percent(double ratio) => double.IsNaN(ratio) || double.IsInfinity(ratio) ? "n/a" : (ratio * 100).ToString("0", Invariant) + "%";
+
+    public static string Size(long n) => n >= 1_000_000 && n % 1_000_000 == 0 ? $"{n / 1_000_000}M"
+        : n >= 1_000 && n % 1_000 == 0 ? $"{n / 1_000}k" : n.ToString("#,0", Invariant);
+}
