@@ -14,8 +14,8 @@ public sealed class ActivityReadModel(EventTypeRegistry registry) : IInlineProje
     public static readonly Migration Schema = new("activities", 1, """
         -- The idempotency guard of the write side: one activity per (posting system, externalId), ever.
         create table activity_keys (
-            source_system text not null,
-            external_id text not null,
+            source_system text collate "C" not null,
+            external_id text collate "C" not null,
             activity_id uuid not null unique,
             content_hash text not null,
             primary key (source_system, external_id));
@@ -24,8 +24,8 @@ public sealed class ActivityReadModel(EventTypeRegistry registry) : IInlineProje
             activity_id uuid primary key,
             source_system text not null,
             external_id text not null,
-            kind text not null,
-            unit_id text not null,
+            kind text collate "C" not null,
+            unit_id text collate "C" not null,
             occurred_on date not null,
             status text not null,
             version int not null,

@@ -49,19 +49,20 @@ public sealed class StatisticsProjection : IAsyncProjection
     public IReadOnlyList<string> Tables { get; } = [Cells, Stocks];
 
     public static readonly Migration Schema = new("statistics", 1, $"""
+        -- Keys compare bytewise (collate "C"): ids and codes, not words, so no locale rules in the hot index.
         create table {Cells} (
-            unit_id text not null,
+            unit_id text collate "C" not null,
             period char(1) not null,
             bucket date not null,
-            kind text not null,
-            d1 text not null,
-            d2 text not null,
+            kind text collate "C" not null,
+            d1 text collate "C" not null,
+            d2 text collate "C" not null,
             {string.Join(", ", Enumerable.Range(0, Slots).Select(i => $"v{i} bigint not null"))},
             primary key (unit_id, period, bucket, kind, d1, d2));
 
         create table {Stocks} (
             activity_id uuid primary key,
-            unit_id text not null,
+            unit_id text collate "C" not null,
             occurred_on date not null,
             recorded_at timestamptz not null,
             {string.Join(", ", Enumerable.Range(1, Slots - 1).Select(i => $"v{i} bigint not null"))});

@@ -7,7 +7,7 @@ namespace CoordinationEvents.EventStore;
 public sealed record ProjectionDaemonOptions
 {
     public int BatchSize { get; init; } = 2_000;
-    public int RebuildBatchSize { get; init; } = 10_000;
+    public int RebuildBatchSize { get; init; } = 50_000;
     /// <summary>How often an idle runner looks for new events, and a standby for the lock.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
     public TimeSpan ErrorBackoff { get; init; } = TimeSpan.FromSeconds(1);
