@@ -173,11 +173,15 @@ public sealed class ProjectionDaemon(EventStore store, IEnumerable<IAsyncProject
             var copy = ProjectionTarget.Rebuild.Table(table);
             await ExecuteAsync(connection, $"drop table if exists {copy}; create table {copy} (like {table} including all)", ct);
         }
-        await ExecuteAsync(connection, $"""
+        await using (var cmd = new NpgsqlCommand("""
             update projections set rebuild_started_at = now(), rebuild_transaction_id = 0, rebuild_position = 0,
                 rebuild_events_applied = 0, rebuild_requested_at = null
-            where name = '{projection.Name}'
-            """, ct);
+            where name = $1
+            """, connection))
+        {
+            cmd.Parameters.AddWithValue(projection.Name);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
         await tx.CommitAsync(ct);
         log.LogInformation("Projection {Projection}: rebuild started", projection.Name);
     }
@@ -193,9 +197,8 @@ public sealed class ProjectionDaemon(EventStore store, IEnumerable<IAsyncProject
         var progress = await LockProgressAsync(connection, projection, ct);
         var live = progress.Live;
         var copy = progress.Rebuild!.Value;
-        int applied;
-        while ((applied = await CatchUpAsync(ProjectionTarget.Live, live)) > 0) { }
-        while ((applied = await CatchUpAsync(ProjectionTarget.Rebuild, copy)) > 0) { }
+        while (await CatchUpAsync(ProjectionTarget.Live, live) > 0) { }
+        while (await CatchUpAsync(ProjectionTarget.Rebuild, copy) > 0) { }
 
         foreach (var table in projection.Tables)
             await ExecuteAsync(connection, $"lock table {table} in access exclusive mode", ct);
