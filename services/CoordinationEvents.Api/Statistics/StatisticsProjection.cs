@@ -16,7 +16,7 @@ public readonly record struct CellKey(string UnitId, char Period, DateOnly Bucke
 /// at most two runs of days. Stocks (self-management) are kept per declaration, and the latest one per unit
 /// on or before a date is found by index.
 /// </summary>
-public sealed class StatisticsProjection : IAsyncProjection
+public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
 {
     public const string ProjectionName = "statistics";
     public const string Cells = "stat_cells";
@@ -183,6 +183,67 @@ public sealed class StatisticsProjection : IAsyncProjection
             };
         }
         return result;
+    }
+
+    /// <summary>
+    /// A rebuild's bulk fill: the same cells and stock rows that replaying the events would give (the
+    /// consistency check compares them with a fold of the events), computed in one pass from each activity's
+    /// latest event: its content, or its retraction.
+    /// </summary>
+    public async Task FillAsync(NpgsqlConnection connection, ProjectionTarget target, long horizon, CancellationToken ct)
+    {
+        static string Number(MetricDefinition m) => m.Type == MetricType.Decimal
+            ? $"coalesce(round((r.details->>'{m.Name}')::numeric * {DecimalScale}), 0)::bigint"
+            : $"coalesce((r.details->>'{m.Name}')::numeric, 0)::bigint";
+        static string ByKind(Func<KindDefinition, string?> pick, string otherwise)
+        {
+            var branches = string.Concat(KindCatalog.All.Select(k => pick(k) is { } e ? $"when '{k.Name}' then {e} " : ""));
+            return branches.Length == 0 ? otherwise : $"case r.kind {branches}else {otherwise} end";
+        }
+        var slot = Enumerable.Range(1, Slots - 1).Select(i => ByKind(k => !k.IsStock && k.Metrics.Count >= i ? Number(k.Metrics[i - 1]) : null, "0")).ToArray();
+        var stockSlot = Enumerable.Range(1, Slots - 1).Select(i => ByKind(k => k.IsStock && k.Metrics.Count >= i ? Number(k.Metrics[i - 1]) : null, "0")).ToArray();
+        string Dim(int index) => ByKind(k => k.Dimensions.Count > index ? $"coalesce(r.details->>'{k.Dimensions[index].Name}', '')" : null, "''");
+        var stockKinds = string.Join(", ", KindCatalog.All.Where(k => k.IsStock).Select(k => $"'{k.Name}'"));
+
+        var activities = $"""
+            with recursive latest as (
+                select distinct on (stream_id) stream_id, type, data from events
+                where transaction_id < $1 and type in ('{ActivityEventTypes.Recorded}', '{ActivityEventTypes.Corrected}', '{ActivityEventTypes.Retracted}')
+                order by stream_id, version desc),
+            r as (
+                select stream_id, data->'content'->>'kind' as kind, data->'content'->>'unitId' as unit_id,
+                       (data->'content'->>'occurredOn')::date as day, data->'content'->'details' as details
+                from latest where type <> '{ActivityEventTypes.Retracted}')
+            """;
+        await using (var cmd = new NpgsqlCommand($"""
+            {activities},
+            ancestry as (
+                select unit_id, unit_id as ancestor, parent_id from units
+                union all
+                select a.unit_id, u.unit_id, u.parent_id from ancestry a join units u on u.unit_id = a.parent_id)
+            insert into {target.Table(Cells)} (unit_id, period, bucket, kind, d1, d2, {string.Join(", ", Enumerable.Range(0, Slots).Select(i => $"v{i}"))})
+            select a.ancestor, p.period, case p.period when 'd' then r.day else r.day - (extract(day from r.day)::int - 1) end,
+                   r.kind, {Dim(0)}, {Dim(1)}, count(*), {string.Join(", ", slot.Select(e => $"sum({e})"))}
+            from r join ancestry a on a.unit_id = r.unit_id cross join (values ('d'::char), ('m'::char)) as p(period)
+            group by 1, 2, 3, 4, 5, 6
+            """, connection))
+        {
+            cmd.CommandTimeout = 0;
+            cmd.Parameters.AddWithValue(horizon);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await using (var cmd = new NpgsqlCommand($"""
+            {activities}
+            insert into {target.Table(Stocks)} (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", Enumerable.Range(1, Slots - 1).Select(i => $"v{i}"))})
+            select r.stream_id, r.unit_id, r.day, (first.data->>'recordedAt')::timestamptz, {string.Join(", ", stockSlot)}
+            from r join events first on first.stream_id = r.stream_id and first.version = 1
+            where r.kind in ({stockKinds})
+            """, connection))
+        {
+            cmd.CommandTimeout = 0;
+            cmd.Parameters.AddWithValue(horizon);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
     }
 
     static readonly EventTypeRegistry Registry = ActivityEventTypes.Register(new EventTypeRegistry());

@@ -164,26 +164,49 @@ public sealed class ProjectionDaemon(EventStore store, IEnumerable<IAsyncProject
         return true;
     }
 
+    /// <summary>
+    /// Creates the copies and, for a projection that can, fills them set-based from every event below this
+    /// transaction's horizon (one repeatable-read snapshot: exactly the events a log reader could see), and
+    /// puts the rebuild's cursor on the last of them. Batches take it from there.
+    /// </summary>
     async Task StartRebuildAsync(NpgsqlConnection connection, IAsyncProjection projection, CancellationToken ct)
     {
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         await LockProgressAsync(connection, projection, ct);
         foreach (var table in projection.Tables)
         {
             var copy = ProjectionTarget.Rebuild.Table(table);
             await ExecuteAsync(connection, $"drop table if exists {copy}; create table {copy} (like {table} including all)", ct);
         }
+        var (cursor, count) = (LogCursor.Start, 0L);
+        if (projection is ISetBasedRebuild setBased)
+        {
+            long horizon;
+            await using (var cmd = new NpgsqlCommand("select pg_snapshot_xmin(pg_current_snapshot())::text::bigint", connection))
+                horizon = (long)(await cmd.ExecuteScalarAsync(ct))!;
+            await setBased.FillAsync(connection, ProjectionTarget.Rebuild, horizon, ct);
+            await using var last = new NpgsqlCommand("""
+                select transaction_id, position, count(*) over () from events where transaction_id < $1
+                order by transaction_id desc, position desc limit 1
+                """, connection);
+            last.Parameters.AddWithValue(horizon);
+            await using var reader = await last.ExecuteReaderAsync(ct);
+            if (await reader.ReadAsync(ct)) (cursor, count) = (new LogCursor(reader.GetInt64(0), reader.GetInt64(1)), reader.GetInt64(2));
+        }
         await using (var cmd = new NpgsqlCommand("""
-            update projections set rebuild_started_at = now(), rebuild_transaction_id = 0, rebuild_position = 0,
-                rebuild_events_applied = 0, rebuild_requested_at = null
+            update projections set rebuild_started_at = now(), rebuild_transaction_id = $2, rebuild_position = $3,
+                rebuild_events_applied = $4, rebuild_requested_at = null
             where name = $1
             """, connection))
         {
             cmd.Parameters.AddWithValue(projection.Name);
+            cmd.Parameters.AddWithValue(cursor.TransactionId);
+            cmd.Parameters.AddWithValue(cursor.Position);
+            cmd.Parameters.AddWithValue(count);
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        log.LogInformation("Projection {Projection}: rebuild started", projection.Name);
+        log.LogInformation("Projection {Projection}: rebuild started ({Count} events filled set-based)", projection.Name, count);
     }
 
     /// <summary>

@@ -125,6 +125,8 @@ public sealed class ProjectionTests(ApiFactory api) : IClassFixture<ApiFactory>
         var status = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/projections");
         Assert.NotEqual(JsonValueKind.Null, status.GetProperty("projections")[0].GetProperty("lastRebuildCompletedAt").ValueKind);
         Assert.Equal(before, await analyst.GetStringAsync(query));
+        report = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/verify");
+        Assert.True(report.GetProperty("differenceCount").GetInt32() == 0, report.ToString());
         await (await admin.PostAsync("/api/v1/admin/projections/nope/rebuild", null)).AssertProblemAsync(404);
     }
 

@@ -161,6 +161,29 @@ public sealed class StatisticsTests(StatisticsFixture fixture) : IClassFixture<S
     }
 
     [Fact]
+    public async Task A_rebuild_over_corrections_and_retractions_gives_identical_figures()
+    {
+        using var admin = fixture.Api.Admin;
+        using var analyst = fixture.Api.Analyst;
+        string[] queries =
+        [
+            "/api/v1/statistics?from=2019-01-01&to=2024-12-31&groupBy=unit,year",
+            "/api/v1/statistics?from=2019-03-15&to=2023-10-20&unitId=lai-chau&groupBy=kind,category",
+            "/api/v1/statistics?from=2019-01-01&to=2024-12-31&unitId=phong-tho&kind=self-management&groupBy=unit,quarter",
+        ];
+        var before = await Task.WhenAll(queries.Select(q => analyst.GetStringAsync(q)));
+
+        Assert.Equal(HttpStatusCode.Accepted, (await admin.PostAsync("/api/v1/admin/projections/statistics/rebuild", null)).StatusCode);
+        await fixture.Api.WaitForProjectionsAsync();
+
+        var status = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/projections");
+        Assert.NotEqual(JsonValueKind.Null, status.GetProperty("projections")[0].GetProperty("lastRebuildCompletedAt").ValueKind);
+        Assert.Equal(before, await Task.WhenAll(queries.Select(q => analyst.GetStringAsync(q))));
+        var report = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/verify");
+        Assert.True(report.GetProperty("differenceCount").GetInt32() == 0, report.ToString());
+    }
+
+    [Fact]
     public async Task Csv_gives_the_same_rows()
     {
         using var analyst = fixture.Api.Analyst;
