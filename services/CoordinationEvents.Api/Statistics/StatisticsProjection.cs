@@ -205,6 +205,8 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
         string Dim(int index) => ByKind(k => k.Dimensions.Count > index ? $"coalesce(r.details->>'{k.Dimensions[index].Name}', '')" : null, "''");
         var stockKinds = string.Join(", ", KindCatalog.All.Where(k => k.IsStock).Select(k => $"'{k.Name}'"));
 
+        // One large sort and aggregation: let it work in memory rather than spill to disk (this transaction only).
+        await using (var memory = new NpgsqlCommand("set local work_mem = '256MB'", connection)) await memory.ExecuteNonQueryAsync(ct);
         var activities = $"""
             with recursive latest as (
                 select distinct on (stream_id) stream_id, type, data from events
