@@ -252,9 +252,11 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
 
     static async Task WriteCellsAsync(NpgsqlConnection connection, string table, Dictionary<CellKey, long[]> cells, CancellationToken ct)
     {
-        if (cells.Count == 0) return;
+        // A cell that gains and loses the same activities within one batch (recorded, then retracted) changes
+        // nothing: writing it would leave a row of zeros where no activity counts.
+        var rows = cells.Where(c => c.Value.Any(v => v != 0)).ToArray();
+        if (rows.Length == 0) return;
         // One writer per table (the runner holding the projection's lock), so no ordering is needed against deadlocks.
-        var rows = cells.ToArray();
         var keys = rows.Select(r => r.Key).ToArray();
         var slots = Enumerable.Range(0, Slots).ToArray();
         await using (var cmd = new NpgsqlCommand($"""

@@ -220,4 +220,29 @@ public sealed class ProjectionTests(ApiFactory api) : IClassFixture<ApiFactory>
         await api.WaitForProjectionsAsync();
         Assert.Equal(9, Metric((await Stats("unitId=phong-tho&from=2019-01-01&to=2024-12-31")).GetProperty("totals"), "selfManagedCollectives"));
     }
+    [Fact]
+    public async Task An_activity_recorded_and_retracted_within_one_batch_leaves_no_cell_behind()
+    {
+        using var reporter = api.Reporter;
+        await api.WaitForProjectionsAsync();
+        // Hold the runner's progress row: it waits, then reads both events below in one batch.
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using (var tx = await connection.BeginTransactionAsync())
+        {
+            await using (var hold = new NpgsqlCommand("select 1 from projections where name = 'statistics' for update", connection, tx))
+                await hold.ExecuteScalarAsync();
+            var created = await reporter.PostJsonAsync("/api/v1/activities", Body("same-batch-1", "pa-vay-su", "2018-02-03", 7));
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+            var id = (await created.JsonAsync()).GetProperty("activityId").GetGuid();
+            Assert.Equal(HttpStatusCode.OK, (await reporter.DeleteJsonAsync($"/api/v1/activities/{id}", """{"reason":"ghi nhầm"}""")).StatusCode);
+            await tx.CommitAsync();
+        }
+        await api.WaitForProjectionsAsync();
+
+        Assert.Equal(0, await api.ScalarAsync("select count(*) from stat_cells where bucket between '2018-02-01' and '2018-02-03'"));
+        using var admin = api.Admin;
+        var report = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/verify");
+        Assert.True(report.GetProperty("differenceCount").GetInt32() == 0, report.ToString());
+    }
 }
