@@ -201,9 +201,10 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
     }
 
     /// <summary>
-    /// The fill, as one statement ($1: the horizon). Each activity's figures are taken out of its json once,
-    /// summed per (own unit, day, kind, dimensions), and only those sums are spread over the ancestors and
-    /// the day and month periods: the json is read once per activity, not once per cell it adds to.
+    /// The fill, as one statement ($1: the horizon). Each activity's figures are taken out of its json once
+    /// (not once per cell it adds to); day cells are those figures summed per ancestor, and month cells are
+    /// summed per own unit first, then per ancestor. Slots follow <see cref="Contribution"/> and
+    /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
     /// </summary>
     public static string FillSql(string cells, string stocks)
     {

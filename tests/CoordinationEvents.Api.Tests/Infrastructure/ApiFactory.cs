@@ -72,6 +72,18 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public Task<long> EventCountAsync() => ScalarAsync("select count(*) from events");
 
+    /// <summary>
+    /// Asks <c>GET /api/v1/admin/verify</c> (the statistics recomputed from the raw events) and asserts that it
+    /// finds no difference; returns the report for further checks.
+    /// </summary>
+    public async Task<JsonElement> AssertStatisticsConsistentAsync()
+    {
+        using var admin = Admin;
+        var report = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/verify");
+        Assert.True(report.GetProperty("differenceCount").GetInt32() == 0, report.ToString());
+        return report;
+    }
+
     /// <summary>Waits until every async projection has applied every committed event.</summary>
     public async Task WaitForProjectionsAsync(int seconds = 120)
     {
