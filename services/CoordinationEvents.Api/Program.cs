@@ -4,7 +4,6 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddCoordinationEvents();
 
 var app = builder.Build();
-await app.MigrateAsync();
 app.UseCoordinationEvents();
 app.Run();
 

@@ -6,7 +6,9 @@ using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
 using CoordinationEvents.Api.Units;
-using CoordinationEvents.EventStore;
+using CoordinationEvents.Api.Storage;
+using JasperFx.Events.Daemon;
+using Marten;
 using Microsoft.AspNetCore.Authentication;
 using Npgsql;
 
@@ -24,23 +26,24 @@ public static class ServiceSetup
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException(
                 $"No connection string: set ConnectionStrings:{ConnectionStringName} (environment ConnectionStrings__{ConnectionStringName}). `make run` sets one up for you.")));
-        services.AddSingleton(_ => ActivityEventTypes.Register(new EventTypeRegistry()));
-        services.AddSingleton<ActivityReadModel>();
-        services.AddSingleton(sp => new EventStore.EventStore(sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<EventTypeRegistry>(), [sp.GetRequiredService<ActivityReadModel>()]));
         services.AddSingleton<ActivityCommands>();
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());
         services.AddSingleton<UnitDirectory>();
-
         services.AddSingleton<StatisticsProjection>();
         services.AddSingleton<StatisticsReader>();
-        services.AddSingleton<IUnitMoveListener, StatisticsProjection.RebuildOnUnitMove>();
+        services.AddSingleton<StatisticsRebuild>();
+        services.AddHostedService(sp => sp.GetRequiredService<StatisticsRebuild>());
+        services.AddSingleton<IUnitMoveListener>(sp => sp.GetRequiredService<StatisticsRebuild>());
         services.AddSingleton<ConsistencyCheck>();
-        services.AddSingleton<IEnumerable<IAsyncProjection>>(sp => [sp.GetRequiredService<StatisticsProjection>()]);
-        services.AddSingleton(sp => new ProjectionDaemon(sp.GetRequiredService<EventStore.EventStore>(),
-            sp.GetRequiredService<IEnumerable<IAsyncProjection>>(), logger: sp.GetRequiredService<ILogger<ProjectionDaemon>>()).Attach());
-        services.AddHostedService<ProjectionHost>();
+
+        var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
+        services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>()))
+            .UseNpgsqlDataSource()
+            .ApplyAllDatabaseChangesOnStartup()
+            .InitializeWith<UnitSeedData>()
+            // HotCold: every instance runs a daemon, exactly one holds the projections' lock and runs them; the others stand by.
+            .AddAsyncDaemon(runProjections ? DaemonMode.HotCold : DaemonMode.Disabled);
 
         services.Configure<ApiKeyOptions>(options =>
         {
@@ -74,15 +77,47 @@ public static class ServiceSetup
         return new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
     }
 
-    /// <summary>Every table of the service: the event store's, then each feature's.</summary>
-    public static IReadOnlyList<Migration> Migrations { get; } =
-        [.. EventStoreSchema.Migrations, UnitDirectory.Schema, ActivityReadModel.Schema, StatisticsProjection.Schema];
-
-    public static async Task MigrateAsync(this WebApplication app)
+    /// <summary>
+    /// The event store (Marten), with every setting that the guarantees depend on:
+    /// <list type="bullet">
+    /// <item>Quick append (never Rich): the sequence number is taken inside the appending transaction, so the
+    /// daemon's transaction evidence sees an in-flight append and never skips it (critter-stack.md).</item>
+    /// <item>Transaction-evidence gap skipping stays on (the default), with no "skip despite live transactions"
+    /// timeout: a gap is skipped only when no transaction can still fill it. The stale threshold is 1 s, so a
+    /// rolled-back append holds the projections back about that long.</item>
+    /// <item>A losing optimistic append fails on the stream's lock before it takes a sequence number, so a 412
+    /// leaves no gap behind.</item>
+    /// <item>Event type names are stable strings; metadata holds the client (a header) and the correlation id.</item>
+    /// </list>
+    /// </summary>
+    public static StoreOptions EventStoreOptions(StatisticsProjection statistics)
     {
-        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
-        await SchemaMigrator.MigrateAsync(db, Migrations);
-        await ProjectionDaemon.EnsureRegisteredAsync(db, app.Services.GetRequiredService<IEnumerable<IAsyncProjection>>());
+        var options = new StoreOptions();
+        options.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsString, Weasel.Core.Casing.CamelCase, o => StoreJson.Configure(o));
+        options.Events.AppendMode = JasperFx.Events.EventAppendMode.Quick;
+        options.Events.UseExclusiveLockOnConcurrentAppends = true;
+        options.Events.MetadataConfig.CorrelationIdEnabled = true;
+        options.Events.MetadataConfig.HeadersEnabled = true;
+        ActivityEventTypes.Map(options);
+
+        options.Projections.Add(new ActivityViewProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Inline);
+        options.Projections.Add(new ActivityAggregation(), JasperFx.Events.Projections.ProjectionLifecycle.Live);
+        ActivityView.Configure(options);
+        options.Projections.Add(statistics, JasperFx.Events.Projections.ProjectionLifecycle.Async, StatisticsProjection.ProjectionName, async =>
+        {
+            async.BatchSize = 1_000;
+            // Marten's own rebuild (the `projections` command) starts from empty tables.
+            async.DeleteDataInTableOnTeardown(StatisticsProjection.Cells);
+            async.DeleteDataInTableOnTeardown(StatisticsProjection.Stocks);
+            async.DeleteDataInTableOnTeardown(StatisticsProjection.Position);
+        });
+        options.Projections.StaleSequenceThreshold = TimeSpan.FromSeconds(1);
+
+        options.Storage.ExtendedSchemaObjects.Add(UnitDirectory.Table());
+        foreach (var table in StatisticsProjection.Tables()) options.Storage.ExtendedSchemaObjects.Add(table);
+        foreach (var guard in StatisticsProjection.GuardObjects()) options.Storage.ExtendedSchemaObjects.Add(guard);
+        options.Storage.ExtendedSchemaObjects.Add(StatisticsRebuild.Table());
+        return options;
     }
 
     public static WebApplication UseCoordinationEvents(this WebApplication app)
@@ -130,11 +165,4 @@ public static class ServiceSetup
         }).WithTags("Health");
         return app;
     }
-}
-
-/// <summary>Runs the async projections for as long as the service runs.</summary>
-public sealed class ProjectionHost(ProjectionDaemon daemon, IConfiguration configuration) : BackgroundService
-{
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        configuration.GetValue("Projections:RunInBackground", true) ? daemon.RunAsync(stoppingToken) : Task.CompletedTask;
 }

@@ -1,4 +1,4 @@
-using CoordinationEvents.EventStore;
+using Marten;
 
 namespace CoordinationEvents.Api.Activities;
 
@@ -12,17 +12,24 @@ public sealed record ActivityCorrected(Guid ActivityId, ActivityContent Content,
 
 public sealed record ActivityRetracted(Guid ActivityId, string Reason, DateTimeOffset RetractedAt) : ActivityEvent(ActivityId);
 
+/// <summary>
+/// The stable names the events are stored under (mt_events.type), never .NET type names: renaming a class
+/// must not break five years of data.
+/// </summary>
 public static class ActivityEventTypes
 {
-    public const string StreamType = "activity";
     public const string Recorded = "activity-recorded";
     public const string Corrected = "activity-corrected";
     public const string Retracted = "activity-retracted";
 
-    public static EventTypeRegistry Register(EventTypeRegistry registry) => registry
-        .Register<ActivityRecorded>(Recorded)
-        .Register<ActivityCorrected>(Corrected)
-        .Register<ActivityRetracted>(Retracted);
+    public static readonly IReadOnlyList<string> All = [Recorded, Corrected, Retracted];
+
+    public static void Map(StoreOptions options)
+    {
+        options.Events.MapEventType<ActivityRecorded>(Recorded);
+        options.Events.MapEventType<ActivityCorrected>(Corrected);
+        options.Events.MapEventType<ActivityRetracted>(Retracted);
+    }
 }
 
 // ---- Commands: each carries its own Now; Decide never reads a clock or a database. ----
@@ -53,7 +60,8 @@ public sealed record Activity(Guid Id, int Version, string? SourceSystem, Activi
 
     public bool Exists => Version > 0;
 
-    public static Activity Evolve(Activity state, ActivityEvent @event) => @event switch
+    // Named Next, not Evolve: JasperFx's source generator takes a static Evolve on an aggregate for its own convention.
+    public static Activity Next(Activity state, ActivityEvent @event) => @event switch
     {
         ActivityRecorded e => state with { Id = e.ActivityId, Version = state.Version + 1, SourceSystem = e.SourceSystem, Content = e.Content },
         ActivityCorrected e => state with { Version = state.Version + 1, Content = e.Content },
@@ -61,7 +69,7 @@ public sealed record Activity(Guid Id, int Version, string? SourceSystem, Activi
         _ => throw new ArgumentOutOfRangeException(nameof(@event), @event.GetType().Name, "Unknown activity event."),
     };
 
-    public static Activity Fold(IEnumerable<ActivityEvent> events) => events.Aggregate(Initial, Evolve);
+    public static Activity Fold(IEnumerable<ActivityEvent> events) => events.Aggregate(Initial, Next);
 
     /// <summary>
     /// What a command changes. A command that is already done returns no events (a correction to the content

@@ -1,5 +1,9 @@
-using CoordinationEvents.EventStore;
-using Npgsql;
+using System.Security.Cryptography;
+using System.Text;
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Marten.Exceptions;
 
 namespace CoordinationEvents.Api.Activities;
 
@@ -11,125 +15,138 @@ public sealed record RecordResult(RecordStatus Status, Guid ActivityId, int Vers
 /// <summary>A valid activity to record, with who sent it.</summary>
 public sealed record RecordRequest(ActivityContent Content, string SourceSystem, string? CorrelationId);
 
+/// <summary>The expected version (If-Match) is not the activity's version: a 412.</summary>
+public sealed class StaleVersionException(Guid id, long expected, long actual)
+    : Exception($"Activity {id} is at version {actual}, not {expected}.")
+{
+    public long Expected { get; } = expected;
+}
+
+/// <summary>
+/// The idempotency key: an activity's stream id is a name-based UUID (RFC 9562 version 5) of the posting
+/// system and its externalId. Marten's <c>mt_streams</c> primary key is then the guard that the database
+/// enforces: of racing posts of one key, exactly one starts the stream; the others fail to, and find it.
+/// No table of keys of our own, and no lookup before a write that could race.
+/// </summary>
+public static class ActivityIds
+{
+    static readonly Guid Namespace = new("6f1d6c1e-8c59-4c39-9d49-0b6a1f0c2e71");
+
+    public static Guid For(string sourceSystem, string externalId)
+    {
+        var name = Encoding.UTF8.GetBytes($"{sourceSystem}\n{externalId}");
+        var input = new byte[16 + name.Length];
+        Namespace.TryWriteBytes(input, bigEndian: true, out _);
+        name.CopyTo(input, 16);
+        var hash = SHA1.HashData(input);
+        hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
+        hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
+        return new Guid(hash.AsSpan(0, 16), bigEndian: true);
+    }
+}
+
 /// <summary>
 /// Writes activities: records (idempotent per posting system and externalId), corrections and retractions.
-/// Load, fold, decide, append with the expected version — the one command-handling path.
+/// One Marten session and transaction per call; load, fold, decide, append with the expected version.
 /// </summary>
-public sealed class ActivityCommands(EventStore.EventStore store, TimeProvider clock)
+public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, ILogger<ActivityCommands> log)
 {
+    public const string ClientHeader = "client";
+
     /// <summary>
-    /// Records many activities in one transaction. The (source system, externalId) key is claimed first with
-    /// ON CONFLICT DO NOTHING: of racing posts of the same key one claims it, the others wait for its commit
-    /// and then find it — a duplicate when the content hash matches, a conflict when it does not.
+    /// Records many activities in one transaction (a batch, or a group of concurrent posts). Existing keys
+    /// answer duplicate or conflict from the read model; new ones start their streams. If another transaction
+    /// started one of them first, the whole call is decided again: the loser now finds the stream.
     /// </summary>
     public async Task<IReadOnlyList<RecordResult>> RecordAsync(IReadOnlyList<RecordRequest> requests, CancellationToken ct)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryRecordAsync(requests, ct);
+            }
+            catch (Marten.Exceptions.ExistingStreamIdCollisionException) when (attempt < 3)
+            {
+                log.LogDebug("A racing post started one of {Count} activities first; deciding again", requests.Count);
+            }
+        }
+    }
+
+    async Task<IReadOnlyList<RecordResult>> TryRecordAsync(IReadOnlyList<RecordRequest> requests, CancellationToken ct)
+    {
         var now = clock.GetUtcNow();
         var results = new RecordResult?[requests.Count];
+        var ids = requests.Select(r => ActivityIds.For(r.SourceSystem, r.Content.ExternalId)).ToArray();
         var hashes = requests.Select(r => r.Content.ContentHash()).ToArray();
 
         // Within one call, the first occurrence of a key stands for the others.
-        var firsts = new Dictionary<(string, string), int>();
-        for (var i = 0; i < requests.Count; i++)
-            firsts.TryAdd((requests[i].SourceSystem, requests[i].Content.ExternalId), i);
-        var claims = firsts.Values.OrderBy(i => requests[i].SourceSystem, StringComparer.Ordinal)
-            .ThenBy(i => requests[i].Content.ExternalId, StringComparer.Ordinal).ToArray();
-        var newIds = claims.ToDictionary(i => i, _ => Guid.CreateVersion7(now));
+        var firsts = new Dictionary<Guid, int>();
+        for (var i = 0; i < requests.Count; i++) firsts.TryAdd(ids[i], i);
 
-        await using var session = await store.OpenSessionAsync(ct);
-        var claimed = new HashSet<(string, string)>();
-        await using (var cmd = new NpgsqlCommand("""
-            insert into activity_keys (source_system, external_id, activity_id, content_hash)
-            select * from unnest($1::text[], $2::text[], $3::uuid[], $4::text[])
-            on conflict do nothing
-            returning source_system, external_id
-            """, session.Connection))
+        await using var session = store.LightweightSession();
+        var existing = (await session.LoadManyAsync<ActivityView>(ct, firsts.Keys)).ToDictionary(v => v.Id);
+        var started = false;
+        foreach (var (id, i) in firsts)
         {
-            cmd.Parameters.AddWithValue(claims.Select(i => requests[i].SourceSystem).ToArray());
-            cmd.Parameters.AddWithValue(claims.Select(i => requests[i].Content.ExternalId).ToArray());
-            cmd.Parameters.AddWithValue(claims.Select(i => newIds[i]).ToArray());
-            cmd.Parameters.AddWithValue(claims.Select(i => hashes[i]).ToArray());
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) claimed.Add((reader.GetString(0), reader.GetString(1)));
-        }
-
-        var known = claims.Where(i => !claimed.Contains((requests[i].SourceSystem, requests[i].Content.ExternalId))).ToArray();
-        if (known.Length > 0)
-        {
-            await using var cmd = new NpgsqlCommand("""
-                select k.source_system, k.external_id, k.activity_id, k.content_hash, coalesce(s.version, 0)
-                from unnest($1::text[], $2::text[]) as q(source_system, external_id)
-                join activity_keys k using (source_system, external_id)
-                left join streams s on s.stream_id = k.activity_id
-                """, session.Connection);
-            cmd.Parameters.AddWithValue(known.Select(i => requests[i].SourceSystem).ToArray());
-            cmd.Parameters.AddWithValue(known.Select(i => requests[i].Content.ExternalId).ToArray());
-            var existing = new Dictionary<(string, string), (Guid Id, string Hash, int Version)>();
-            await using (var reader = await cmd.ExecuteReaderAsync(ct))
-                while (await reader.ReadAsync(ct))
-                    existing[(reader.GetString(0), reader.GetString(1))] = (reader.GetGuid(2), reader.GetString(3), reader.GetInt32(4));
-            foreach (var i in known)
+            if (existing.TryGetValue(id, out var view))
             {
-                var (id, hash, version) = existing[(requests[i].SourceSystem, requests[i].Content.ExternalId)];
-                results[i] = new RecordResult(hash == hashes[i] ? RecordStatus.Duplicate : RecordStatus.Conflict, id, version);
+                results[i] = new RecordResult(view.RecordedContentHash == hashes[i] ? RecordStatus.Duplicate : RecordStatus.Conflict, id, view.Version);
+                continue;
             }
+            var request = requests[i];
+            var events = Activity.Decide(new RecordActivity(id, request.SourceSystem, request.Content, now), Activity.Initial);
+            session.Events.StartStream<Activity>(id, events.Select(e => Wrap(session, e, request.SourceSystem, request.CorrelationId)).ToArray());
+            results[i] = new RecordResult(RecordStatus.Created, id, events.Length);
+            started = true;
         }
-
-        var appends = claims.Where(i => results[i] is null).Select(i =>
-        {
-            var command = new RecordActivity(newIds[i], requests[i].SourceSystem, requests[i].Content, now);
-            var events = Activity.Decide(command, Activity.Initial);
-            return new StreamAppend(newIds[i], ActivityEventTypes.StreamType, 0, events,
-                new EventMetadata(requests[i].SourceSystem, requests[i].CorrelationId, now));
-        }).ToArray();
-        var outcomes = await session.AppendAsync(appends, ct);
-        foreach (var (i, outcome) in claims.Where(i => results[i] is null).Zip(outcomes))
-            results[i] = outcome.Appended
-                ? new RecordResult(RecordStatus.Created, outcome.StreamId, outcome.NextVersion)
-                : throw new ConcurrencyException(outcome.StreamId, 0); // a fresh id cannot exist: a bug if it does
-        await session.CommitAsync(ct);
+        if (started) await session.SaveChangesAsync(ct);
 
         // Repeats within the call answer like their first occurrence.
         for (var i = 0; i < requests.Count; i++)
         {
             if (results[i] is not null) continue;
-            var first = results[firsts[(requests[i].SourceSystem, requests[i].Content.ExternalId)]]!;
-            var same = hashes[i] == hashes[firsts[(requests[i].SourceSystem, requests[i].Content.ExternalId)]];
-            results[i] = first with { Status = same ? RecordStatus.Duplicate : RecordStatus.Conflict };
+            var first = firsts[ids[i]];
+            results[i] = results[first]! with { Status = hashes[i] == hashes[first] ? RecordStatus.Duplicate : RecordStatus.Conflict };
         }
         return results!;
     }
 
-    public async Task<Activity> LoadAsync(Guid id, CancellationToken ct)
+    /// <summary>Each event carries who sent it and the request's correlation id (several posts share a session).</summary>
+    static IEvent Wrap(IDocumentSession session, object data, string client, string? correlationId)
     {
-        var events = await store.ReadStreamAsync(id, ct);
-        return Activity.Fold(events.Select(e => (ActivityEvent)e.Data));
+        var e = session.Events.BuildEvent(data);
+        e.SetHeader(ClientHeader, client);
+        e.CorrelationId = correlationId;
+        return e;
     }
 
     /// <summary>
-    /// Load, fold, decide, append at the version decided on. With <paramref name="expectedVersion"/>
-    /// (If-Match) a moved stream is a <see cref="ConcurrencyException"/>; without it, the command is decided
-    /// again on the newer state.
+    /// Load (FetchForWriting), fold, decide, append. With <paramref name="expectedVersion"/> (If-Match) a
+    /// different version is a <see cref="StaleVersionException"/>, and a write that slips in between is
+    /// Marten's <see cref="ConcurrencyException"/> at commit; without it, the command is decided again on the newer state.
     /// </summary>
     public async Task<Activity> HandleAsync(Guid id, int? expectedVersion, Func<DateTimeOffset, ActivityCommand> command,
         string actor, string? correlationId, Func<Activity, Task>? authorize, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
         {
-            var state = await LoadAsync(id, ct);
+            await using var session = store.LightweightSession();
+            var stream = await session.Events.FetchForWriting<Activity>(id, ct);
+            var state = stream.Aggregate ?? Activity.Initial;
             if (!state.Exists) throw new ActivityNotFoundException(id);
             if (authorize is not null) await authorize(state);
-            if (expectedVersion is { } expected && expected != state.Version)
-                throw new ConcurrencyException(id, expected);
+            if (expectedVersion is { } expected && expected != stream.CurrentVersion)
+                throw new StaleVersionException(id, expected, stream.CurrentVersion ?? 0);
 
             var now = clock.GetUtcNow();
             var events = Activity.Decide(command(now), state);
             if (events.Length == 0) return state;
+            foreach (var e in events) stream.AppendOne(Wrap(session, e, actor, correlationId));
             try
             {
-                await store.AppendAsync(new StreamAppend(id, ActivityEventTypes.StreamType, state.Version, events,
-                    new EventMetadata(actor, correlationId, now)), ct);
-                return events.Aggregate(state, Activity.Evolve);
+                await session.SaveChangesAsync(ct);
+                return events.Aggregate(state, Activity.Next);
             }
             catch (ConcurrencyException) when (expectedVersion is null && attempt < 3)
             {

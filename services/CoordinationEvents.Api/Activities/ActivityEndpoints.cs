@@ -5,7 +5,7 @@ using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
 using CoordinationEvents.Api.Units;
 using CoordinationEvents.Contracts.V1;
-using CoordinationEvents.EventStore;
+using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -106,17 +106,18 @@ public static class ActivityEndpoints
     }
 
     static async Task<Results<Ok<ActivityResponse>, ProblemHttpResult>> Get(
-        Guid activityId, HttpContext http, NpgsqlDataSource db, EventTypeRegistry registry, UnitDirectory units, CancellationToken ct)
+        Guid activityId, HttpContext http, IQuerySession session, UnitDirectory units, CancellationToken ct)
     {
-        var activity = await ActivityReadModel.GetAsync(db, registry.SerializerOptions, activityId, ct);
-        if (activity is null) return NotFound(activityId);
+        var view = await session.LoadAsync<ActivityView>(activityId, ct);
+        if (view is null) return NotFound(activityId);
+        var activity = view.ToResponse();
         await AuthorizeUnitsAsync(Caller.From(http.User), units, ct, activity.UnitId);
         http.Response.Headers.ETag = ETag(activity.Version);
         return TypedResults.Ok(activity);
     }
 
     static async Task<Ok<ActivityPage>> List(
-        NpgsqlDataSource db, EventTypeRegistry registry, UnitDirectory units, CancellationToken ct,
+        IQuerySession session, UnitDirectory units, CancellationToken ct,
         string? unitId = null, string? kind = null, string? from = null, string? to = null, int? limit = null, string? cursor = null)
     {
         var errors = new Dictionary<string, string[]>();
@@ -135,21 +136,41 @@ public static class ActivityEndpoints
         }
         if (errors.Count > 0) throw new InputException(errors);
 
-        var (items, next) = await ActivityReadModel.ListAsync(db, registry.SerializerOptions,
-            new ActivityReadModel.ListQuery(subtree, kind, fromDate, toDate, limit ?? 50, after), ct);
+        var (items, next) = await ListAsync(session, subtree, kind, fromDate, toDate, limit ?? 50, after, ct);
         return TypedResults.Ok(new ActivityPage(items, next is { } n ? EncodeCursor(n) : null));
     }
 
-    static async Task<Results<Ok<ActivityHistory>, ProblemHttpResult>> History(
-        Guid activityId, HttpContext http, EventStore.EventStore store, UnitDirectory units, CancellationToken ct)
+    /// <summary>Newest occurredOn first; keyset paging on (occurredOn, id), on the read model's duplicated columns.</summary>
+    static async Task<(IReadOnlyList<ActivityResponse> Items, (DateOnly, Guid)? Next)> ListAsync(IQuerySession session,
+        IReadOnlyList<string>? unitIds, string? kind, DateOnly? from, DateOnly? to, int limit, (DateOnly OccurredOn, Guid Id)? after, CancellationToken ct)
     {
-        var events = await store.ReadStreamAsync(activityId, ct);
+        var conditions = new List<string>();
+        var parameters = new List<object>();
+        if (unitIds is not null) { conditions.Add("d.unit_id = any(?)"); parameters.Add(unitIds.ToArray()); }
+        if (kind is not null) { conditions.Add("d.kind = ?"); parameters.Add(kind); }
+        if (from is { } f) { conditions.Add("d.occurred_on >= ?"); parameters.Add(f); }
+        if (to is { } t) { conditions.Add("d.occurred_on <= ?"); parameters.Add(t); }
+        if (after is { } a) { conditions.Add("(d.occurred_on, d.id) < (?, ?)"); parameters.Add(a.OccurredOn); parameters.Add(a.Id); }
+        parameters.Add(limit + 1);
+        var where = conditions.Count == 0 ? "" : "where " + string.Join(" and ", conditions);
+        var views = await session.QueryAsync<ActivityView>($"{where} order by d.occurred_on desc, d.id desc limit ?", ct, [.. parameters]);
+        var items = views.Select(v => v.ToResponse()).ToList();
+        if (items.Count <= limit) return (items, null);
+        items.RemoveAt(items.Count - 1);
+        return (items, (items[^1].OccurredOn, items[^1].ActivityId));
+    }
+
+    static async Task<Results<Ok<ActivityHistory>, ProblemHttpResult>> History(
+        Guid activityId, HttpContext http, IQuerySession session, UnitDirectory units, CancellationToken ct)
+    {
+        var events = await session.Events.FetchStreamAsync(activityId, token: ct);
         if (events.Count == 0) return NotFound(activityId);
         var state = Activity.Fold(events.Select(e => (ActivityEvent)e.Data));
         await AuthorizeUnitsAsync(Caller.From(http.User), units, ct, state.Content!.UnitId);
         return TypedResults.Ok(new ActivityHistory(activityId, events.Select(e => new ActivityHistoryEntry(
-            e.Type, e.Version, e.Position, e.Metadata.RecordedAt, e.Metadata.Actor, e.Metadata.CorrelationId,
-            store.Registry.ToJson(e.Data))).ToArray()));
+            e.EventTypeName, (int)e.Version, e.Sequence, e.Timestamp,
+            e.GetHeader(ActivityCommands.ClientHeader)?.ToString() ?? "", e.CorrelationId,
+            JsonSerializer.SerializeToElement(e.Data, e.EventType, Storage.StoreJson.Options))).ToArray()));
     }
 
     static async Task<Ok<ActivityWritten>> Correct(

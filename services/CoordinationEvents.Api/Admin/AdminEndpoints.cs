@@ -1,12 +1,26 @@
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Statistics;
-using CoordinationEvents.EventStore;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
 namespace CoordinationEvents.Api.Admin;
 
-public sealed record ProjectionsResponse(long Head, IReadOnlyList<ProjectionStatus> Projections);
+/// <param name="Position">The last event (Marten sequence) the projection has applied.</param>
+/// <param name="Lag">Events committed after <paramref name="Position"/>: not applied yet.</param>
+public sealed record ProjectionStatus(
+    string Name,
+    long Position,
+    long Lag,
+    DateTimeOffset? UpdatedAt,
+    bool Rebuilding,
+    DateTimeOffset? RebuildRequestedAt,
+    DateTimeOffset? LastRebuildCompletedAt,
+    string? LastError);
+
+/// <param name="Head">The highest event sequence in the store.</param>
+/// <param name="HighWaterMark">The daemon's high water mark: every event at or below it is committed.</param>
+/// <param name="RunsProjectionsHere">Whether the instance that answered runs the async projections (HotCold: exactly one does).</param>
+public sealed record ProjectionsResponse(long Head, long HighWaterMark, bool RunsProjectionsHere, IReadOnlyList<ProjectionStatus> Projections);
 
 public sealed record RebuildAccepted(string Name, string Status);
 
@@ -17,26 +31,45 @@ public static class AdminEndpoints
     {
         var group = app.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(Policies.Admin);
         group.MapGet("/projections", Projections)
-            .WithSummary("Each projection's position (last applied event), the store's head, and the lag: events committed that it has not applied yet.");
+            .WithSummary("Each async projection's position (last applied event), the store's head, the daemon's high water mark, the lag, and whether this instance runs the projections.");
         group.MapPost("/projections/{name}/rebuild", Rebuild)
-            .WithSummary("Replays the projection from the start into fresh tables and swaps them in once caught up; the old figures are served until then.");
+            .WithSummary("Refills the projection's tables from the events in one pass and hands the position back to the daemon; the old figures are served until the swap.");
         group.MapGet("/verify", Verify)
             .WithSummary("Recomputes the statistics from the raw events and compares them with the projection at its position. Zero differences expected.");
         return app;
     }
 
-    static async Task<Ok<ProjectionsResponse>> Projections(NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<ProjectionsResponse> StatusAsync(NpgsqlDataSource db, bool runsHere, CancellationToken ct)
     {
-        var (head, projections) = await ProjectionDaemon.StatusAsync(db, ct);
-        return TypedResults.Ok(new ProjectionsResponse(head, projections));
+        await using var cmd = db.CreateCommand($"""
+            select coalesce((select max(seq_id) from mt_events), 0),
+                   coalesce((select last_seq_id from mt_event_progression where name = 'HighWaterMark'), 0),
+                   coalesce(p.last_seq_id, 0),
+                   (select count(*) from mt_events e where e.seq_id > coalesce(p.last_seq_id, 0)),
+                   p.last_updated,
+                   r.started_at is not null and (r.completed_at is null or r.started_at > r.completed_at),
+                   r.requested_at, r.completed_at, r.last_error
+            from (select 1) one
+            left join mt_event_progression p on p.name = $1
+            left join {StatisticsRebuild.RequestTable} r on r.name = $2
+            """);
+        cmd.Parameters.AddWithValue(StatisticsProjection.ShardName);
+        cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        DateTimeOffset? Time(int i) => reader.IsDBNull(i) ? null : reader.GetFieldValue<DateTimeOffset>(i);
+        var status = new ProjectionStatus(StatisticsProjection.ProjectionName, reader.GetInt64(2), reader.GetInt64(3), Time(4),
+            reader.GetBoolean(5), Time(6), Time(7), reader.IsDBNull(8) ? null : reader.GetString(8));
+        return new ProjectionsResponse(reader.GetInt64(0), reader.GetInt64(1), runsHere, [status]);
     }
 
-    static async Task<Results<Accepted<RebuildAccepted>, ProblemHttpResult>> Rebuild(
-        string name, NpgsqlDataSource db, ProjectionDaemon daemon, CancellationToken ct)
+    static async Task<Ok<ProjectionsResponse>> Projections(NpgsqlDataSource db, StatisticsRebuild rebuild, CancellationToken ct) =>
+        TypedResults.Ok(await StatusAsync(db, rebuild.RunsHere(), ct));
+
+    static async Task<Results<Accepted<RebuildAccepted>, ProblemHttpResult>> Rebuild(string name, StatisticsRebuild rebuild, CancellationToken ct)
     {
-        if (!await ProjectionDaemon.RequestRebuildAsync(db, name, ct))
-            return TypedResults.Problem($"There is no projection '{name}'. Known: {string.Join(", ", daemon.Projections.Select(p => p.Name))}.", statusCode: 404, title: "Not found");
-        daemon.Nudge();
+        if (!await rebuild.RequestAsync(name, ct))
+            return TypedResults.Problem($"There is no projection '{name}'. Known: {StatisticsProjection.ProjectionName}.", statusCode: 404, title: "Not found");
         return TypedResults.Accepted("/api/v1/admin/projections", new RebuildAccepted(name, "requested"));
     }
 

@@ -1,14 +1,19 @@
+using System.Globalization;
+using System.Text.Json;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
+using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Contracts.V1;
-using CoordinationEvents.EventStore;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
 
 namespace CoordinationEvents.Api.Feed;
 
 /// <summary>
-/// Every stored event in one global order that never changes once read: commit order, read only below
-/// the oldest running transaction. A consumer that keeps nextAfter sees every event exactly once.
+/// Every stored event in one global order that never changes once read: Marten's sequence, read only up to
+/// the daemon's high water mark. Every event at or below the mark is committed (the daemon moves it past a
+/// gap only when no transaction can still fill it), so an event that took a lower number but commits late is
+/// never passed over, and a consumer that keeps nextAfter sees every event exactly once.
 /// </summary>
 public static class FeedEndpoints
 {
@@ -17,20 +22,34 @@ public static class FeedEndpoints
     public static IEndpointRouteBuilder MapFeedEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/feed", Get).RequireAuthorization(Policies.Read).WithTags("Feed")
-            .WithSummary("Events after the opaque cursor `after` (omit it to start at the beginning), in commit order. Keep nextAfter and ask again; an empty page keeps the same nextAfter.");
+            .WithSummary("Events after the opaque cursor `after` (omit it to start at the beginning), in the store's global order. Keep nextAfter and ask again; an empty page keeps the same nextAfter.");
         return app;
     }
 
-    static async Task<Ok<FeedPage>> Get(EventStore.EventStore store, CancellationToken ct, string? after = null, int? limit = null)
+    static async Task<Ok<FeedPage>> Get(NpgsqlDataSource db, CancellationToken ct, string? after = null, int? limit = null)
     {
-        if (!LogCursor.TryParse(after, out var cursor))
+        long cursor = 0;
+        if (after is not null && !(long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out cursor)))
             throw InputException.For("after", "Not a cursor this feed gave out: pass the nextAfter of the previous page, or nothing.");
         if (limit is < 1 or > MaxLimit) throw InputException.For("limit", $"'limit' must be from 1 to {MaxLimit}.");
 
-        var events = await store.ReadLogAsync(cursor, limit ?? 100, ct);
-        var next = events.Count > 0 ? events[^1].Cursor : cursor;
-        return TypedResults.Ok(new FeedPage(
-            events.Select(e => new FeedEvent(e.Position, e.Type, e.StreamId, e.Version, e.Metadata.RecordedAt, store.Registry.ToJson(e.Data))).ToArray(),
-            next.ToString()));
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var mark = await StatisticsRebuild.HighWaterMarkAsync(connection, ct);
+        var events = new List<FeedEvent>();
+        await using (var cmd = new NpgsqlCommand("""
+            select seq_id, type, stream_id, version, timestamp, data from mt_events
+            where seq_id > $1 and seq_id <= $2 order by seq_id limit $3
+            """, connection))
+        {
+            cmd.Parameters.AddWithValue(cursor);
+            cmd.Parameters.AddWithValue(mark);
+            cmd.Parameters.AddWithValue(limit ?? 100);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                events.Add(new FeedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetGuid(2), (int)reader.GetInt64(3),
+                    reader.GetFieldValue<DateTimeOffset>(4), JsonSerializer.Deserialize<JsonElement>(reader.GetString(5))));
+        }
+        var next = events.Count > 0 ? events[^1].Position : cursor;
+        return TypedResults.Ok(new FeedPage(events, next.ToString(CultureInfo.InvariantCulture)));
     }
 }

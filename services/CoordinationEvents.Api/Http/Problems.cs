@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.EventStore;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -46,10 +45,22 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         ProblemException e => new ProblemDetails { Status = e.Status, Title = e.Title, Detail = e.Message },
         ActivityNotFoundException e => new ProblemDetails { Status = 404, Title = "Not found", Detail = e.Message },
         ActivityRuleViolation e => new ProblemDetails { Status = e.Status, Title = e.Title, Detail = e.Message },
-        ConcurrencyException e => new ProblemDetails
+        StaleVersionException e => new ProblemDetails
         {
             Status = 412, Title = "Precondition failed",
-            Detail = $"The activity is no longer at version {e.ExpectedVersion}: read it again and resend the correction with its new ETag.",
+            Detail = $"The activity is no longer at version {e.Expected}: read it again and resend the correction with its new ETag.",
+        },
+        // Marten's optimistic check at commit: another write came between this request's read and its append.
+        JasperFx.ConcurrencyException => new ProblemDetails
+        {
+            Status = 412, Title = "Precondition failed",
+            Detail = "The activity changed while this request was being handled: read it again and resend with its new ETag.",
+        },
+        // Both are handled where they arise (a racing first post finds the stream its rival started); reaching
+        // here means the retries ran out under a storm of identical posts: the client may simply retry.
+        Marten.Exceptions.ExistingStreamIdCollisionException or JasperFx.DocumentAlreadyExistsException => new ProblemDetails
+        {
+            Status = 409, Title = "Conflict", Detail = "Another request wrote the same record at the same moment; send it again.",
         },
         BadHttpRequestException { StatusCode: 413 } => new ProblemDetails { Status = 413, Title = "Payload too large", Detail = "The request body is larger than this endpoint accepts." },
         BadHttpRequestException { InnerException: JsonException j } => Validation(JsonBody.ErrorsOf(j), "The request body is not valid JSON for this endpoint."),

@@ -1,6 +1,6 @@
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Units;
-using CoordinationEvents.EventStore;
+using CoordinationEvents.Api.Storage;
 using Npgsql;
 
 namespace CoordinationEvents.Api.Statistics;
@@ -22,7 +22,7 @@ public sealed record ConsistencyReport(
 /// stream to its final state, then add up), and compares every cell and stock row with the projection's
 /// tables, at the projection's own position, in one snapshot.
 /// </summary>
-public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry registry)
+public sealed class ConsistencyCheck(NpgsqlDataSource db)
 {
     const int MaxListed = 100;
 
@@ -31,12 +31,11 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry regi
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
 
-        LogCursor position;
-        await using (var cmd = new NpgsqlCommand("select last_transaction_id, last_position from projections where name = $1", connection))
+        long position;
+        await using (var cmd = new NpgsqlCommand("select coalesce((select last_seq_id from mt_event_progression where name = $1), 0)", connection))
         {
-            cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            position = await reader.ReadAsync(ct) ? new LogCursor(reader.GetInt64(0), reader.GetInt64(1)) : LogCursor.Start;
+            cmd.Parameters.AddWithValue(StatisticsProjection.ShardName);
+            position = (long)(await cmd.ExecuteScalarAsync(ct))!;
         }
 
         var tree = await UnitDirectory.LoadAsync(connection, ct);
@@ -46,19 +45,18 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry regi
         var firstRecordedAt = new Dictionary<Guid, DateTimeOffset>();
         long eventsChecked = 0;
         await using (var cmd = new NpgsqlCommand("""
-            select stream_id, type, data::text from events
-            where (transaction_id, position) <= ($1, $2)
+            select stream_id, type, data from mt_events
+            where seq_id <= $1
             order by stream_id, version
             """, connection))
         {
-            cmd.Parameters.AddWithValue(position.TransactionId);
-            cmd.Parameters.AddWithValue(position.Position);
+            cmd.Parameters.AddWithValue(position);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
                 var id = reader.GetGuid(0);
-                var e = (ActivityEvent)registry.Deserialize(reader.GetString(1), reader.GetString(2));
-                states[id] = Activity.Evolve(states.GetValueOrDefault(id) ?? Activity.Initial, e);
+                var e = StoreJson.Read(reader.GetString(1), reader.GetString(2));
+                states[id] = Activity.Next(states.GetValueOrDefault(id) ?? Activity.Initial, e);
                 if (e is ActivityRecorded r) firstRecordedAt[id] = r.RecordedAt;
                 eventsChecked++;
             }
@@ -114,7 +112,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db, EventTypeRegistry regi
         foreach (var (id, expected) in expectedStocks.Where(s => !seenStocks.Contains(s.Key)))
             Report(new Difference(StatisticsProjection.Stocks, $"activity {id}", expected.Values, null));
 
-        return new ConsistencyReport(StatisticsProjection.ProjectionName, position.ToString(), eventsChecked, active,
+        return new ConsistencyReport(StatisticsProjection.ProjectionName, position.ToString(System.Globalization.CultureInfo.InvariantCulture), eventsChecked, active,
             expectedCells.Count, expectedStocks.Count, count, differences);
     }
 

@@ -1,8 +1,12 @@
+using System.Text.Json;
 using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Storage;
 using CoordinationEvents.Api.Units;
-using CoordinationEvents.EventStore;
+using JasperFx.Events;
+using Marten;
+using Marten.Events.Projections;
 using Npgsql;
-using NpgsqlTypes;
+using Weasel.Postgresql.Tables;
 
 namespace CoordinationEvents.Api.Statistics;
 
@@ -10,13 +14,14 @@ namespace CoordinationEvents.Api.Statistics;
 public readonly record struct CellKey(string UnitId, char Period, DateOnly Bucket, string Kind, string D1, string D2);
 
 /// <summary>
-/// The statistics projection (async). Flows are kept as sums per (unit subtree, day and month, kind,
+/// The statistics projection, run asynchronously by Marten's daemon (one batch of events per transaction,
+/// the cells and the daemon's progression row committing together). Flows are kept as sums per (unit subtree, day and month, kind,
 /// dimension values): every activity adds to the cells of its unit and of each ancestor, so a province's
 /// figures are a handful of rows whatever the volume below it. A period is answered from whole months plus
 /// at most two runs of days. Stocks (self-management) are kept per declaration, and the latest one per unit
 /// on or before a date is found by index.
 /// </summary>
-public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
+public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
 {
     public const string ProjectionName = "statistics";
     public const string Cells = "stat_cells";
@@ -35,39 +40,61 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
     public static decimal FromSlot(MetricDefinition metric, decimal slot) =>
         metric.Type == MetricType.Decimal ? slot / DecimalScale : slot;
 
-    public string Name => ProjectionName;
+    /// <summary>The daemon's name for the projection's one shard (its row in <c>mt_event_progression</c>).</summary>
+    public const string ShardName = ProjectionName + ":All";
 
-    /// <summary>Cells roll up the unit tree as it was when each event was applied: when a unit moves, re-project.</summary>
-    public sealed class RebuildOnUnitMove(NpgsqlDataSource db, ProjectionDaemon daemon) : IUnitMoveListener
+    /// <summary>The projection's tables, created and upgraded by Marten (Weasel) with the rest of the schema.</summary>
+    public static IEnumerable<Table> Tables(string cells = Cells, string stocks = Stocks)
     {
-        public async Task UnitMovedAsync(string unitId, CancellationToken ct)
-        {
-            await ProjectionDaemon.RequestRebuildAsync(db, ProjectionName, ct);
-            daemon.Nudge();
-        }
+        var c = new Table(cells);
+        c.AddColumn("unit_id", "text").NotNull().AsPrimaryKey();
+        c.AddColumn("period", "char(1)").NotNull().AsPrimaryKey();
+        c.AddColumn("bucket", "date").NotNull().AsPrimaryKey();
+        c.AddColumn("kind", "text").NotNull().AsPrimaryKey();
+        c.AddColumn("d1", "text").NotNull().AsPrimaryKey();
+        c.AddColumn("d2", "text").NotNull().AsPrimaryKey();
+        for (var i = 0; i < Slots; i++) c.AddColumn($"v{i}", "bigint").NotNull();
+        yield return c;
+
+        var s = new Table(stocks);
+        s.AddColumn("activity_id", "uuid").AsPrimaryKey();
+        s.AddColumn("unit_id", "text").NotNull();
+        s.AddColumn("occurred_on", "date").NotNull();
+        s.AddColumn("recorded_at", "timestamptz").NotNull();
+        for (var i = 1; i < Slots; i++) s.AddColumn($"v{i}", "bigint").NotNull();
+        s.Indexes.Add(new IndexDefinition($"{stocks}_latest") { Columns = ["unit_id", "occurred_on", "recorded_at", "activity_id"] });
+        yield return s;
     }
-    public IReadOnlyList<string> Tables { get; } = [Cells, Stocks];
 
-    public static readonly Migration Schema = new("statistics", 1, $"""
-        -- Keys compare bytewise (collate "C"): ids and codes, not words, so no locale rules in the hot index.
-        create table {Cells} (
-            unit_id text collate "C" not null,
-            period char(1) not null,
-            bucket date not null,
-            kind text collate "C" not null,
-            d1 text collate "C" not null,
-            d2 text collate "C" not null,
-            {string.Join(", ", Enumerable.Range(0, Slots).Select(i => $"v{i} bigint not null"))},
-            primary key (unit_id, period, bucket, kind, d1, d2));
+    public const string Position = "stat_position";
 
-        create table {Stocks} (
-            activity_id uuid primary key,
-            unit_id text collate "C" not null,
-            occurred_on date not null,
-            recorded_at timestamptz not null,
-            {string.Join(", ", Enumerable.Range(1, Slots - 1).Select(i => $"v{i} bigint not null"))});
-        create index stat_stocks_latest on {Stocks} (unit_id, occurred_on desc, recorded_at desc, activity_id desc);
-        """);
+    /// <summary>
+    /// The guard against applying an event twice. Marten checks that a batch moves the progression from the
+    /// floor it started at, but in 9.59 a mismatch is only logged, and the batch commits (marten#5502). Two
+    /// daemons then both apply the same events; we saw it here when the leader's lock connection was killed
+    /// under HotCold and a second instance took the lock while the first still ran. So each batch also moves
+    /// our own position, in the same transaction, and only forward past events it has not seen:
+    /// <c>stat_advance</c> raises (the batch rolls back) when any event of the batch is already applied.
+    /// </summary>
+    public static IEnumerable<Weasel.Core.ISchemaObject> GuardObjects()
+    {
+        var t = new Table(Position);
+        t.AddColumn("name", "text").AsPrimaryKey();
+        t.AddColumn("last_seq", "bigint").NotNull();
+        yield return t;
+        yield return Weasel.Postgresql.Functions.Function.ForSql($$"""
+            create or replace function stat_advance(p_name text, p_first bigint, p_last bigint) returns void
+            language plpgsql as $f$
+            begin
+                insert into {{Position}} as p (name, last_seq) values (p_name, p_last)
+                on conflict (name) do update set last_seq = excluded.last_seq where p.last_seq < p_first;
+                if not found then
+                    raise exception 'Events % to % of projection % are applied already: another daemon runs it too. This batch is refused.', p_first, p_last, p_name;
+                end if;
+            end
+            $f$;
+            """);
+    }
 
     /// <summary>The cells one activity adds to (or, negated, removes from).</summary>
     public static IEnumerable<(CellKey Key, long[] Values)> Contribution(ActivityContent content, Func<string, IEnumerable<string>> selfAndAncestors)
@@ -95,10 +122,18 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
         return values;
     }
 
-    public async Task ApplyAsync(NpgsqlConnection connection, ProjectionTarget target, IReadOnlyList<StoredEvent> events, CancellationToken ct)
+    /// <summary>
+    /// One batch of the daemon: the batch's change to every cell and stock row, summed in memory, queued as a
+    /// few set-based statements that Marten runs in the batch's transaction with the progression update.
+    /// The unit tree is read afresh for each batch (a few hundred rows), so a moved unit counts under its new
+    /// ancestors from the next batch on; the rebuild that a move asks for puts the older events there too.
+    /// </summary>
+    public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct)
     {
-        var tree = await UnitDirectory.LoadAsync(connection, ct);
-        var previous = await PreviousContentAsync(connection, events, ct);
+        if (events.Count == 0) return;
+        UnitTree tree;
+        await using (var connection = await db.OpenConnectionAsync(ct)) tree = await UnitDirectory.LoadAsync(connection, ct);
+        var previous = await PreviousContentAsync(events, ct);
         var cells = new Dictionary<CellKey, long[]>();
         var stockUpserts = new Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)>();
         var stockDeletes = new HashSet<Guid>();
@@ -125,61 +160,72 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
             }
         }
 
+        // Events of the same stream within one batch come in version order; the state before each is the
+        // content of the previous event, from this batch or from the store.
+        var latest = new Dictionary<Guid, ActivityContent>();
         foreach (var e in events)
         {
+            ActivityContent Before() => latest.TryGetValue(e.StreamId, out var c) ? c : previous[(e.StreamId, e.Version - 1)];
             switch (e.Data)
             {
                 case ActivityRecorded r:
                     Add(r.Content, +1);
                     if (KindCatalog.Get(r.Content.Kind).IsStock) SetStock(r.ActivityId, r.Content, r.RecordedAt);
+                    latest[e.StreamId] = r.Content;
                     break;
                 case ActivityCorrected c:
-                    Add(previous[(e.StreamId, e.Version - 1)], -1);
+                    Add(Before(), -1);
                     Add(c.Content, +1);
-                    SetStock(c.ActivityId, c.Content, c.CorrectedAt);
+                    // A stock keeps the time it was first recorded: two declarations on one day are ordered by it.
+                    SetStock(c.ActivityId, c.Content, await FirstRecordedAtAsync(e.StreamId, events, ct));
+                    latest[e.StreamId] = c.Content;
                     break;
                 case ActivityRetracted r:
-                    Add(previous[(e.StreamId, e.Version - 1)], -1);
+                    Add(Before(), -1);
                     SetStock(r.ActivityId, null, r.RetractedAt);
                     break;
             }
         }
 
-        await WriteCellsAsync(connection, target.Table(Cells), cells, ct);
-        await WriteStocksAsync(connection, target.Table(Stocks), stockUpserts, stockDeletes, ct);
+        operations.QueueSqlCommand("select stat_advance(?, ?, ?)", ProjectionName, events[0].Sequence, events[^1].Sequence);
+        QueueCells(operations, Cells, cells);
+        QueueStocks(operations, Stocks, stockUpserts, stockDeletes);
+    }
+
+    async Task<DateTimeOffset> FirstRecordedAtAsync(Guid streamId, IReadOnlyList<IEvent> events, CancellationToken ct)
+    {
+        if (events.FirstOrDefault(e => e.StreamId == streamId && e.Data is ActivityRecorded)?.Data is ActivityRecorded r) return r.RecordedAt;
+        await using var cmd = db.CreateCommand("select data from mt_events where stream_id = $1 and version = 1");
+        cmd.Parameters.AddWithValue(streamId);
+        var json = (string)(await cmd.ExecuteScalarAsync(ct))!;
+        return JsonSerializer.Deserialize<ActivityRecorded>(json, StoreJson.Options)!.RecordedAt;
     }
 
     /// <summary>What a correction or retraction replaces: the content of the stream's event just before it.</summary>
-    static async Task<Dictionary<(Guid, int), ActivityContent>> PreviousContentAsync(NpgsqlConnection connection, IReadOnlyList<StoredEvent> events, CancellationToken ct)
+    async Task<Dictionary<(Guid, long), ActivityContent>> PreviousContentAsync(IReadOnlyList<IEvent> events, CancellationToken ct)
     {
-        var wanted = events.Where(e => e.Data is ActivityCorrected or ActivityRetracted).Select(e => (e.StreamId, Version: e.Version - 1)).Distinct().ToArray();
-        var result = new Dictionary<(Guid, int), ActivityContent>();
+        var inBatch = events.Select(e => (e.StreamId, e.Version)).ToHashSet();
+        var wanted = events.Where(e => e.Data is ActivityCorrected or ActivityRetracted)
+            .Select(e => (e.StreamId, Version: e.Version - 1)).Where(w => !inBatch.Contains(w)).Distinct().ToArray();
+        var result = new Dictionary<(Guid, long), ActivityContent>();
         if (wanted.Length == 0) return result;
-        // Events of this batch are committed too, so one read covers an earlier event of the same batch.
-        var byKey = events.ToDictionary(e => (e.StreamId, e.Version));
-        var missing = wanted.Where(w => !byKey.ContainsKey(w)).ToArray();
-        var loaded = new Dictionary<(Guid, int), object>();
-        if (missing.Length > 0)
+        // Every event of the stream before one the daemon hands over is committed: one read finds them all.
+        await using var cmd = db.CreateCommand("""
+            select e.stream_id, e.version, e.type, e.data
+            from unnest($1::uuid[], $2::bigint[]) as w(stream_id, version)
+            join mt_events e on e.stream_id = w.stream_id and e.version = w.version
+            """);
+        cmd.Parameters.AddWithValue(wanted.Select(m => m.StreamId).ToArray());
+        cmd.Parameters.AddWithValue(wanted.Select(m => m.Version).ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
         {
-            await using var cmd = new NpgsqlCommand("""
-                select e.stream_id, e.version, e.type, e.data::text
-                from unnest($1::uuid[], $2::int[]) as w(stream_id, version)
-                join events e on e.stream_id = w.stream_id and e.version = w.version
-                """, connection);
-            cmd.Parameters.AddWithValue(missing.Select(m => m.StreamId).ToArray());
-            cmd.Parameters.AddWithValue(missing.Select(m => m.Version).ToArray());
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-                loaded[(reader.GetGuid(0), reader.GetInt32(1))] = Registry.Deserialize(reader.GetString(2), reader.GetString(3));
-        }
-        foreach (var w in wanted)
-        {
-            var data = byKey.TryGetValue(w, out var e) ? e.Data : loaded[w];
-            result[w] = data switch
+            var key = (reader.GetGuid(0), reader.GetInt64(1));
+            result[key] = StoreJson.Read(reader.GetString(2), reader.GetString(3)) switch
             {
                 ActivityRecorded r => r.Content,
                 ActivityCorrected c => c.Content,
-                _ => throw new InvalidOperationException($"Event {w.Version} of activity {w.StreamId} is a {data.GetType().Name}; expected the content it replaced."),
+                var other => throw new InvalidOperationException($"Event {key.Item2} of activity {key.Item1} is a {other.GetType().Name}; expected the content it replaced."),
             };
         }
         return result;
@@ -188,20 +234,20 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
     /// <summary>
     /// A rebuild's bulk fill: the same cells and stock rows that replaying the events would give (the
     /// consistency check compares them with a fold of the events), computed in one statement from each
-    /// activity's latest event below the horizon: its content, or its retraction.
+    /// activity's latest event up to <paramref name="lastSequence"/>: its content, or its retraction.
     /// </summary>
-    public async Task FillAsync(NpgsqlConnection connection, ProjectionTarget target, long horizon, CancellationToken ct)
+    public static async Task FillAsync(NpgsqlConnection connection, string cells, string stocks, long lastSequence, CancellationToken ct)
     {
         // One large aggregation, for this transaction only: let it sort in memory rather than on disk, and do not
         // spend seconds compiling expressions (JIT) that run once per activity anyway.
         await using (var settings = new NpgsqlCommand("set local work_mem = '256MB'; set local jit = off", connection)) await settings.ExecuteNonQueryAsync(ct);
-        await using var cmd = new NpgsqlCommand(FillSql(target.Table(Cells), target.Table(Stocks)), connection) { CommandTimeout = 0 };
-        cmd.Parameters.AddWithValue(horizon);
+        await using var cmd = new NpgsqlCommand(FillSql(cells, stocks), connection) { CommandTimeout = 0 };
+        cmd.Parameters.AddWithValue(lastSequence);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
-    /// The fill, as one statement ($1: the horizon). Each activity's figures are taken out of its json once
+    /// The fill, as one statement ($1: the last event to include, a committed sequence below the daemon's high water mark). Each activity's figures are taken out of its json once
     /// (not once per cell it adds to); day cells are those figures summed per ancestor, and month cells are
     /// summed per own unit first, then per ancestor. Slots follow <see cref="Contribution"/> and
     /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
@@ -227,10 +273,10 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
             -- Each activity's latest event: the one with no successor below the horizon (a hash anti-join on
             -- narrow keys, where sorting every event with its data by stream would spill).
             latest as (
-                select e.stream_id, e.type, e.data from events e
-                where e.transaction_id < $1 and e.type in ({types})
-                  and not exists (select from events n where n.stream_id = e.stream_id and n.version = e.version + 1
-                                  and n.transaction_id < $1 and n.type in ({types}))),
+                select e.stream_id, e.type, e.data from mt_events e
+                where e.seq_id <= $1 and e.type in ({types})
+                  and not exists (select from mt_events n where n.stream_id = e.stream_id and n.version = e.version + 1
+                                  and n.seq_id <= $1 and n.type in ({types}))),
             -- The activities that count, their figures read out of the json once; keys compare bytewise.
             r as materialized (
                 select c.stream_id, c.unit_id collate "C", c.day, c.kind collate "C", {Dim(0)} collate "C" as d1, {Dim(1)} collate "C" as d2,
@@ -250,7 +296,7 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
             stock_rows as (
                 insert into {stocks} (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", v.Select(i => $"v{i}"))})
                 select r.stream_id, r.unit_id, r.day, (first.data->>'recordedAt')::timestamptz, {string.Join(", ", v.Select(i => $"r.s{i}"))}
-                from r join events first on first.stream_id = r.stream_id and first.version = 1
+                from r join mt_events first on first.stream_id = r.stream_id and first.version = 1
                 where r.kind in ({stockKinds}))
             insert into {cells} (unit_id, period, bucket, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))})
             select a.ancestor, 'd', r.day, r.kind, r.d1, r.d2, count(*), {string.Join(", ", v.Select(i => $"sum(r.f{i})"))}
@@ -263,82 +309,54 @@ public sealed class StatisticsProjection : IAsyncProjection, ISetBasedRebuild
             """;
     }
 
-    static readonly EventTypeRegistry Registry = ActivityEventTypes.Register(new EventTypeRegistry());
-
-    static async Task WriteCellsAsync(NpgsqlConnection connection, string table, Dictionary<CellKey, long[]> cells, CancellationToken ct)
+    static void QueueCells(IDocumentOperations operations, string table, Dictionary<CellKey, long[]> cells)
     {
         // A cell that gains and loses the same activities within one batch (recorded, then retracted) changes
         // nothing: writing it would leave a row of zeros where no activity counts.
         var rows = cells.Where(c => c.Value.Any(v => v != 0)).ToArray();
         if (rows.Length == 0) return;
-        // One writer per table (the runner holding the projection's lock), so no ordering is needed against deadlocks.
+        // One writer per table (the daemon runs the projection's shard on one node), so no ordering against deadlocks.
         var keys = rows.Select(r => r.Key).ToArray();
         var slots = Enumerable.Range(0, Slots).ToArray();
-        await using (var cmd = new NpgsqlCommand($"""
+        operations.QueueSqlCommand($"""
             insert into {table} as c (unit_id, period, bucket, kind, d1, d2, {string.Join(", ", slots.Select(i => $"v{i}"))})
-            select * from unnest($1::text[], $2::char[], $3::date[], $4::text[], $5::text[], $6::text[], {string.Join(", ", slots.Select(i => $"${i + 7}::bigint[]"))})
+            select * from unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], {string.Join(", ", slots.Select(_ => "?::bigint[]"))})
             on conflict (unit_id, period, bucket, kind, d1, d2) do update set
                 {string.Join(", ", slots.Select(i => $"v{i} = c.v{i} + excluded.v{i}"))}
-            """, connection))
-        {
-            AddKeys(cmd, keys);
-            foreach (var i in slots)
-            {
-                var column = new long[rows.Length];
-                for (var r = 0; r < rows.Length; r++) column[r] = rows[r].Value[i];
-                cmd.Parameters.AddWithValue(column);
-            }
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+            """, [.. KeyArrays(keys), .. slots.Select(i => (object)rows.Select(r => r.Value[i]).ToArray())]);
 
         // A cell whose last activity left holds only zeros: remove it.
         var emptied = rows.Where(r => r.Value[0] < 0).Select(r => r.Key).ToArray();
         if (emptied.Length == 0) return;
-        await using var delete = new NpgsqlCommand($"""
-            delete from {table} c using unnest($1::text[], $2::char[], $3::date[], $4::text[], $5::text[], $6::text[]) as k(unit_id, period, bucket, kind, d1, d2)
+        operations.QueueSqlCommand($"""
+            delete from {table} c using unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[]) as k(unit_id, period, bucket, kind, d1, d2)
             where c.unit_id = k.unit_id and c.period = k.period and c.bucket = k.bucket and c.kind = k.kind and c.d1 = k.d1 and c.d2 = k.d2 and c.v0 = 0
-            """, connection);
-        AddKeys(delete, emptied);
-        await delete.ExecuteNonQueryAsync(ct);
+            """, KeyArrays(emptied));
     }
 
-    /// <summary>The six key columns as parameters $1..$6, one array each.</summary>
-    static void AddKeys(NpgsqlCommand cmd, CellKey[] keys)
-    {
-        cmd.Parameters.AddWithValue(keys.Select(k => k.UnitId).ToArray());
-        cmd.Parameters.Add(new NpgsqlParameter { Value = keys.Select(k => k.Period).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
-        cmd.Parameters.AddWithValue(keys.Select(k => k.Bucket).ToArray());
-        cmd.Parameters.AddWithValue(keys.Select(k => k.Kind).ToArray());
-        cmd.Parameters.AddWithValue(keys.Select(k => k.D1).ToArray());
-        cmd.Parameters.AddWithValue(keys.Select(k => k.D2).ToArray());
-    }
+    /// <summary>The six key columns, one array each.</summary>
+    static object[] KeyArrays(CellKey[] keys) =>
+    [
+        keys.Select(k => k.UnitId).ToArray(), keys.Select(k => k.Period.ToString()).ToArray(), keys.Select(k => k.Bucket).ToArray(),
+        keys.Select(k => k.Kind).ToArray(), keys.Select(k => k.D1).ToArray(), keys.Select(k => k.D2).ToArray(),
+    ];
 
-    static async Task WriteStocksAsync(NpgsqlConnection connection, string table,
-        Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)> upserts, HashSet<Guid> deletes, CancellationToken ct)
+    static void QueueStocks(IDocumentOperations operations, string table,
+        Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)> upserts, HashSet<Guid> deletes)
     {
         if (deletes.Count > 0)
-        {
-            await using var cmd = new NpgsqlCommand($"delete from {table} where activity_id = any($1)", connection);
-            cmd.Parameters.AddWithValue(deletes.ToArray());
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+            operations.QueueSqlCommand($"delete from {table} where activity_id = any(?::uuid[])", deletes.ToArray());
         if (upserts.Count == 0) return;
         var ids = upserts.Keys.ToArray();
         var values = ids.Select(id => StockValues(upserts[id].Content)).ToArray();
         var slots = Enumerable.Range(1, Slots - 1).ToArray();
-        await using (var cmd = new NpgsqlCommand($"""
+        operations.QueueSqlCommand($"""
             insert into {table} as s (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", slots.Select(i => $"v{i}"))})
-            select * from unnest($1::uuid[], $2::text[], $3::date[], $4::timestamptz[], {string.Join(", ", slots.Select(i => $"${i + 4}::bigint[]"))})
+            select * from unnest(?::uuid[], ?::text[], ?::date[], ?::timestamptz[], {string.Join(", ", slots.Select(_ => "?::bigint[]"))})
             on conflict (activity_id) do update set unit_id = excluded.unit_id, occurred_on = excluded.occurred_on,
                 {string.Join(", ", slots.Select(i => $"v{i} = excluded.v{i}"))}
-            """, connection))
-        {
-            cmd.Parameters.AddWithValue(ids);
-            cmd.Parameters.AddWithValue(ids.Select(id => upserts[id].Content.UnitId).ToArray());
-            cmd.Parameters.AddWithValue(ids.Select(id => upserts[id].Content.OccurredOn).ToArray());
-            cmd.Parameters.AddWithValue(ids.Select(id => upserts[id].RecordedAt.ToUniversalTime()).ToArray());
-            foreach (var i in slots) cmd.Parameters.AddWithValue(values.Select(v => v[i]).ToArray());
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
+            """,
+            [ids, ids.Select(id => upserts[id].Content.UnitId).ToArray(), ids.Select(id => upserts[id].Content.OccurredOn).ToArray(),
+             ids.Select(id => upserts[id].RecordedAt.ToUniversalTime()).ToArray(), .. slots.Select(i => (object)values.Select(v => v[i]).ToArray())]);
     }
 }

@@ -1,7 +1,9 @@
 using System.Collections.Frozen;
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.EventStore;
+using Marten;
+using Marten.Schema;
 using Npgsql;
+using Weasel.Postgresql.Tables;
 
 namespace CoordinationEvents.Api.Units;
 
@@ -58,20 +60,27 @@ public sealed class UnitDirectory(NpgsqlDataSource db, TimeProvider clock)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
-    public static readonly Migration Schema = new("units", 1, """
-        create table units (
-            unit_id text primary key check (unit_id ~ '^[a-z0-9]+(-[a-z0-9]+)*$' and length(unit_id) <= 64),
-            name text not null,
-            type text not null,
-            parent_id text references units (unit_id),
-            created_at timestamptz not null default now(),
-            updated_at timestamptz not null default now());
-        create index units_parent on units (parent_id);
-        """ + Seed());
+    /// <summary>The units table, created and upgraded by Marten (Weasel) with the rest of the schema.</summary>
+    public static Table Table()
+    {
+        var t = new Table("units");
+        t.AddColumn("unit_id", "text").AsPrimaryKey();
+        t.AddColumn("name", "text").NotNull();
+        t.AddColumn("type", "text").NotNull();
+        t.AddColumn("parent_id", "text").ForeignKeyTo("units", "unit_id");
+        t.AddColumn("created_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        t.AddColumn("updated_at", "timestamptz").NotNull().DefaultValueByExpression("now()");
+        t.Indexes.Add(new IndexDefinition("units_parent") { Columns = ["parent_id"] });
+        return t;
+    }
 
-    static string Seed() => "insert into units (unit_id, name, type, parent_id) values\n" + string.Join(",\n",
-        UnitSeed.Units.Select(u => $"('{u.UnitId}', '{u.Name.Normalize(System.Text.NormalizationForm.FormC)}', '{u.Type}', {(u.ParentId is null ? "null" : $"'{u.ParentId}'")})"))
-        + "\non conflict do nothing;";
+    /// <summary>
+    /// The seeded tree, written once into an empty table. Two instances starting together may both find it
+    /// empty: the second one's rows conflict with the first one's and are skipped.
+    /// </summary>
+    public static string SeedSql() => "insert into units (unit_id, name, type, parent_id) select * from (values\n" + string.Join(",\n",
+        UnitSeed.Units.Select(u => $"('{u.UnitId}', '{u.Name.Normalize(System.Text.NormalizationForm.FormC)}', '{u.Type}', {(u.ParentId is null ? "null::text" : $"'{u.ParentId}'")})"))
+        + "\n) as seed where not exists (select 1 from units) on conflict do nothing";
 
     sealed record Snapshot(UnitTree Tree, DateTimeOffset LoadedAt);
     volatile Snapshot? cached;
@@ -116,5 +125,15 @@ public sealed class UnitDirectory(NpgsqlDataSource db, TimeProvider clock)
         {
             gate.Release();
         }
+    }
+}
+
+/// <summary>Seeds the unit tree after Marten has created the schema, when the table is empty.</summary>
+public sealed class UnitSeedData(NpgsqlDataSource db) : Marten.Schema.IInitialData
+{
+    public async Task Populate(IDocumentStore store, CancellationToken cancellation)
+    {
+        await using var cmd = db.CreateCommand(UnitDirectory.SeedSql());
+        await cmd.ExecuteNonQueryAsync(cancellation);
     }
 }

@@ -90,7 +90,7 @@ public sealed class ActivityApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         await (await reporter.PutJsonAsync($"/api/v1/activities/{id}", body, "\"3\"")).AssertProblemAsync(409);
         var again = await reporter.DeleteJsonAsync($"/api/v1/activities/{id}", """{"reason":"lần nữa"}""");
         Assert.Equal(3, (await again.JsonAsync()).GetProperty("version").GetInt32());
-        Assert.Equal(3, await api.ScalarAsync($"select count(*) from events where stream_id = '{id}'"));
+        Assert.Equal(3, await api.ScalarAsync($"select count(*) from mt_events where stream_id = '{id}'"));
     }
 
     [Fact]
@@ -111,8 +111,8 @@ public sealed class ActivityApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Single(results, r => r.StatusCode == HttpStatusCode.Created);
         Assert.Equal(19, results.Count(r => r.StatusCode == HttpStatusCode.OK));
         Assert.Single(results.Select(r => r.Id).Distinct());
-        Assert.Equal(1, await api.ScalarAsync("select count(*) from activities where external_id = 'race-identical'"));
-        Assert.Equal(1, await api.ScalarAsync($"select count(*) from events where stream_id = '{results[0].Id}'"));
+        Assert.Equal(1, await api.ScalarAsync("select count(*) from mt_doc_activityview where data->>'externalId' = 'race-identical'"));
+        Assert.Equal(1, await api.ScalarAsync($"select count(*) from mt_events where stream_id = '{results[0].Id}'"));
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class ActivityApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         var stored = (await (await reporter.GetAsync($"/api/v1/activities/{id}")).JsonAsync()).GetProperty("summary").GetString()!;
         Assert.Equal(summary, stored);
         Assert.True(stored.IsNormalized(NormalizationForm.FormC));
-        Assert.Equal(1, await api.ScalarAsync($"select count(*) from activities where content->>'summary' = '{summary}'"));
+        Assert.Equal(1, await api.ScalarAsync($"select count(*) from mt_doc_activityview where data->'content'->>'summary' = '{summary}'"));
 
         // A unit named in NFD is stored once, in NFC, and found by its NFC name.
         using var admin = api.Admin;
@@ -194,7 +194,7 @@ public sealed class ActivityApiTests(ApiFactory api) : IClassFixture<ApiFactory>
             var after = await (await reporter.GetAsync($"/api/v1/activities/{id}")).JsonAsync();
             Assert.Equal(version + 1, after.GetProperty("version").GetInt32());
         }
-        Assert.Equal(6, await api.ScalarAsync($"select count(*) from events where stream_id = '{id}'"));
+        Assert.Equal(6, await api.ScalarAsync($"select count(*) from mt_events where stream_id = '{id}'"));
     }
 
     [Fact]
@@ -218,7 +218,7 @@ public sealed class ActivityApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         // The same correction again is already done: no new event, same version.
         var repeat = await reporter.PutJsonAsync($"/api/v1/activities/{id}", changed, "\"2\"");
         Assert.Equal(2, (await repeat.JsonAsync()).GetProperty("version").GetInt32());
-        Assert.Equal(2, await api.ScalarAsync($"select count(*) from events where stream_id = '{id}'"));
+        Assert.Equal(2, await api.ScalarAsync($"select count(*) from mt_events where stream_id = '{id}'"));
 
         await (await reporter.DeleteJsonAsync($"/api/v1/activities/{id}", "{}")).AssertProblemAsync(400, "reason");
         await (await reporter.DeleteJsonAsync($"/api/v1/activities/{Guid.NewGuid()}", """{"reason":"x"}""")).AssertProblemAsync(404);
@@ -279,8 +279,8 @@ public sealed class ActivityApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.True(results[1].GetProperty("errors").TryGetProperty("details.patrols", out _));
         Assert.True(results[7].GetProperty("errors").TryGetProperty("occuredOn", out _));
         Assert.Equal(results[4].GetProperty("activityId").GetGuid(), results[5].GetProperty("activityId").GetGuid());
-        Assert.Equal(1, await api.ScalarAsync("select count(*) from activities where external_id = 'batch-new-1'"));
-        Assert.Equal(0, await api.ScalarAsync("select count(*) from activities where external_id = 'batch-bad'"));
+        Assert.Equal(1, await api.ScalarAsync("select count(*) from mt_doc_activityview where data->>'externalId' = 'batch-new-1'"));
+        Assert.Equal(0, await api.ScalarAsync("select count(*) from mt_doc_activityview where data->>'externalId' = 'batch-bad'"));
     }
 
     [Fact]

@@ -1,7 +1,11 @@
 using System.Text.Json;
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.EventStore;
+using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Testing;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Marten.Events.Projections;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
@@ -11,9 +15,9 @@ namespace CoordinationEvents.Api.Tests.Activities;
 public sealed class GroupCommitTests
 {
     /// <summary>Fails the transaction of any batch holding the poisoned externalId, as a database error would.</summary>
-    sealed class Poison(string externalId) : IInlineProjection
+    sealed class Poison(string externalId) : IProjection
     {
-        public Task ApplyAsync(NpgsqlConnection connection, IReadOnlyList<StoredEvent> events, CancellationToken ct) =>
+        public Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct) =>
             events.Any(e => e.Data is ActivityRecorded r && r.Content.ExternalId == externalId)
                 ? throw new InvalidOperationException("poisoned")
                 : Task.CompletedTask;
@@ -33,11 +37,14 @@ public sealed class GroupCommitTests
     public async Task Concurrent_posts_are_combined_and_a_failing_one_fails_alone()
     {
         var server = await PostgresServer.SharedAsync();
-        await using var db = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("gc"));
-        await SchemaMigrator.MigrateAsync(db, ServiceSetup.Migrations);
-        var registry = ActivityEventTypes.Register(new EventTypeRegistry());
-        var store = new EventStore.EventStore(db, registry, [new ActivityReadModel(registry), new Poison("gc-poison")]);
-        var groupCommit = new GroupCommit(new ActivityCommands(store, TimeProvider.System), NullLogger<GroupCommit>.Instance);
+        var connectionString = await server.CreateDatabaseAsync("gc");
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        var options = ServiceSetup.EventStoreOptions(new StatisticsProjection(db));
+        options.Connection(connectionString);
+        options.Projections.Add(new Poison("gc-poison"), ProjectionLifecycle.Inline, "poison");
+        using var store = new DocumentStore(options);
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        var groupCommit = new GroupCommit(new ActivityCommands(store, TimeProvider.System, NullLogger<ActivityCommands>.Instance), NullLogger<GroupCommit>.Instance);
         var requests = Enumerable.Range(0, 120).Select(i => Request(i == 60 ? "gc-poison" : $"gc-{i % 100}")).ToArray();
         // Queue them all before the workers start, so that they are certainly combined.
         var answers = requests.Select(r => groupCommit.RecordAsync(r, CancellationToken.None)).ToArray();
@@ -53,9 +60,9 @@ public sealed class GroupCommitTests
         // A repeat answers with the id of the first.
         Assert.Equal(results.Where(r => r.Status == RecordStatus.Created).Select(r => r.ActivityId).Order(), results.Select(r => r.ActivityId).Distinct().Order());
 
-        await using (var cmd = db.CreateCommand("select count(*) from events"))
+        await using (var cmd = db.CreateCommand("select count(*) from mt_events"))
             Assert.Equal(99L, (long)(await cmd.ExecuteScalarAsync())!);
-        await using (var cmd = db.CreateCommand("select count(*) from activity_keys where external_id = 'gc-poison'"))
+        await using (var cmd = db.CreateCommand($"select count(*) from mt_streams where id = '{ActivityIds.For("gc-tests", "gc-poison")}'"))
             Assert.Equal(0L, (long)(await cmd.ExecuteScalarAsync())!);
         Assert.True(groupCommit.LargestGroup > 1);
         Assert.Equal(1, groupCommit.CombinedFailures);

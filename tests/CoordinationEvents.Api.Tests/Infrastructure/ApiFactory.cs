@@ -70,7 +70,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
-    public Task<long> EventCountAsync() => ScalarAsync("select count(*) from events");
+    public Task<long> EventCountAsync() => ScalarAsync("select count(*) from mt_events");
 
     /// <summary>
     /// Asks <c>GET /api/v1/admin/verify</c> (the statistics recomputed from the raw events) and asserts that it
