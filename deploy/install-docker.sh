@@ -6,14 +6,13 @@
 #      (start-stop-daemon; a setsid-started dockerd inherited a lock and made the next call hang), with its
 #      output in ${CE_DOCKERD_LOG:-/var/log/ce-dockerd.log}, and wait until `docker info` answers.
 #   CE_DOCKER_TIMEOUT  seconds to wait for the engine (default 60)
-# Debian 12's engine is 20.10 (API 1.41); newer clients (the CLI in /usr/local/bin, Testcontainers) ask for a
-# higher API version unless DOCKER_API_VERSION says otherwise, so this script exports it for its own calls.
+# Debian 12's engine is 20.10 (API 1.41). The docker CLI negotiates the version by itself; Testcontainers' client
+# does not (it asks for 1.44): deploy/run-tests.sh sets DOCKER_API_VERSION for it.
 set -euo pipefail
 
 timeout_s="${CE_DOCKER_TIMEOUT:-60}"
 log="${CE_DOCKERD_LOG:-/var/log/ce-dockerd.log}"
 pidfile=/var/run/ce-dockerd.pid
-export DOCKER_API_VERSION="${DOCKER_API_VERSION:-1.41}"
 
 say() { echo "install-docker: $*" >&2; }
 die() { say "$*"; exit 1; }

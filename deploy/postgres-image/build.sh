@@ -18,7 +18,6 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-export DOCKER_API_VERSION="${DOCKER_API_VERSION:-1.41}"
 
 upstream="postgres:15"
 requested="${COORDINATION_PG_IMAGE:-$upstream}"
