@@ -96,13 +96,19 @@ image_log="$(mktemp /tmp/ce-run-tests-image.XXXXXX.log)"
 image_file="$(mktemp /tmp/ce-run-tests-image.XXXXXX.name)"
 image_pid=""
 if [ "$setup" = 1 ]; then
-  image_start=$(now)
-  deploy/postgres-image/build.sh >"$image_file" 2>"$image_log" &
+  (
+    start=$(now)
+    deploy/postgres-image/build.sh >"$image_file" 2>"$image_log"
+    rc=$?
+    echo "postgres-image $(( $(now) - start ))s" >>"$image_log.time"
+    exit "$rc"
+  ) &
   image_pid=$!
 fi
 if [ "$build" = 1 ]; then
   if ! timed "dotnet-build" dotnet build CoordinationEvents.sln -c "$configuration" -nologo; then
     [ -n "$image_pid" ] && wait "$image_pid"
+    rm -f "$image_log" "$image_log.time" "$image_file"
     echo "run-tests: the build failed"
     echo "0 passed, 0 failed, 0 skipped"
     exit 1
@@ -114,12 +120,12 @@ if [ -n "$image_pid" ]; then
     echo "run-tests: no PostgreSQL image for the test containers (deploy/postgres-image/build.sh failed)"
     exit 1
   fi
-  timings+=("postgres-image $(( $(now) - image_start ))s")
+  timings+=("$(cat "$image_log.time")")
   sed 's/^/  /' "$image_log"
   COORDINATION_PG_IMAGE="$(tail -n 1 "$image_file")"
   export COORDINATION_PG_IMAGE
 fi
-rm -f "$image_log" "$image_file"
+rm -f "$image_log" "$image_log.time" "$image_file"
 echo "run-tests: test containers from ${COORDINATION_PG_IMAGE:-the image in .data/postgres-image, or postgres:15}"
 
 rm -rf "$results"

@@ -119,6 +119,18 @@ public sealed class PostgresServerTests
     }
 
     [Fact]
+    public async Task A_data_source_derived_from_a_data_source_can_log_in()
+    {
+        // Tests make a second instance from NpgsqlDataSource.ConnectionString: the password must survive it.
+        var server = await PostgresServer.SharedAsync();
+        await using var first = NpgsqlDataSource.Create(await server.CreateDatabaseAsync("derived"));
+        await using var second = NpgsqlDataSource.Create(first.ConnectionString);
+
+        await using var command = second.CreateCommand("select current_database()");
+        Assert.Equal(new NpgsqlConnectionStringBuilder(first.ConnectionString).Database, (string?)await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task Concurrent_creations_give_distinct_databases()
     {
         var server = await PostgresServer.SharedAsync();

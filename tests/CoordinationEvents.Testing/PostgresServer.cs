@@ -134,6 +134,10 @@ public sealed class PostgresServer
             ConnectionIdleLifetime = 10,
             ConnectionPruningInterval = 5,
             IncludeErrorDetail = true,
+            // The container's server wants a password. Without this, NpgsqlDataSource.ConnectionString and
+            // NpgsqlConnection.ConnectionString drop it, and a test that derives a second data source from them
+            // (a second instance, a standby runner) fails to log in. The password is a throwaway one.
+            PersistSecurityInfo = true,
         };
         if (builder.MinPoolSize > maxPoolSize)
         {
