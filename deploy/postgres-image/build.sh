@@ -14,6 +14,8 @@
 # which the tests read when COORDINATION_PG_IMAGE is not set (tests/CoordinationEvents.Testing).
 #   deploy/postgres-image/build.sh           ensure and print
 #   deploy/postgres-image/build.sh --rebuild rebuild the local image (and its root file system)
+#   deploy/postgres-image/build.sh --base    only make sure the Debian root file system image is there (the base
+#                                            of deploy/Dockerfile, the API image), and print its name
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,7 +28,13 @@ rootfs_image="coordination-events/debian-postgres-rootfs:bookworm"
 pull_timeout="${CE_PG_PULL_TIMEOUT:-30}"
 record="$repo/.data/postgres-image"
 rebuild=0
-[ "${1:-}" = "--rebuild" ] && rebuild=1
+base_only=0
+case "${1:-}" in
+  "") ;;
+  --rebuild) rebuild=1 ;;
+  --base) base_only=1 ;;
+  *) echo "usage: $0 [--rebuild|--base]" >&2; exit 2 ;;
+esac
 
 say() { echo "postgres-image: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -62,7 +70,7 @@ use() {
 
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer; run deploy/install-docker.sh first."
 
-if [ "$rebuild" = 0 ]; then
+if [ "$rebuild" = 0 ] && [ "$base_only" = 0 ]; then
   if have_image "$requested" && { [ "$requested" != "$local_image" ] || [ "$(image_recipe "$requested")" = "$recipe" ]; }; then
     use "$requested"
   fi
@@ -124,6 +132,12 @@ if [ "$rebuild" = 1 ] || [ "$(image_recipe "$rootfs_image")" != "$rootfs_recipe"
   docker import --change "LABEL org.coordination-events.recipe=$rootfs_recipe" "$work/rootfs.tar" "$rootfs_image" >/dev/null
   rm -rf "$work"
   trap - EXIT
+fi
+
+if [ "$base_only" = 1 ]; then
+  say "base image $rootfs_image is ready"
+  printf '%s\n' "$rootfs_image"
+  exit 0
 fi
 
 # --- the image: entrypoint and an initialised cluster ---
