@@ -91,6 +91,18 @@ if [ "$rebuild" = 0 ] && [ "$base_only" = 0 ]; then
   fi
 fi
 
+# One build at a time on this engine (several worktrees may run `make test` at once on a fresh machine): wait
+# for another build, then look again.
+lock="${TMPDIR:-/tmp}/ce-postgres-image.lock"
+exec 9>>"$lock"
+if ! flock -n 9; then
+  say "another build of the image is running; waiting for it (lock $lock) ..."
+  flock 9
+  if [ "$rebuild" = 0 ] && [ "$base_only" = 0 ] && [ "$(image_recipe "$local_image")" = "$recipe" ]; then
+    use "$local_image"
+  fi
+fi
+
 started=$(date +%s)
 
 
