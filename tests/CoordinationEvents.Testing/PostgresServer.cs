@@ -215,7 +215,7 @@ public sealed class PostgresServer
         {
             throw new InvalidOperationException(
                 $"{source} is set ({shown.ConnectionString}) but that server cannot be used: {e.Message}. " +
-                $"Fix it, or unset {source} to start a throwaway server from the local binaries.", e);
+                $"Fix it, or unset {source} to start a throwaway server (a container for tests, the local binaries for benchmarks).", e);
         }
         return new PostgresServer(builder.ConnectionString, cluster: null);
     }
