@@ -12,11 +12,14 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE ?= 1
 export CONFIGURATION
 
 .DEFAULT_GOAL := help
-.PHONY: help prereqs build run test demo bench verify db-start db-stop db-status clean clean-data
+.PHONY: help prereqs docker build run test demo bench verify compose-smoke db-start db-stop db-status clean clean-data
 
 help:
 	@echo "make run         start the local PostgreSQL (.data/pg) and the API on http://localhost:$(PORT)"
-	@echo "make test        install PostgreSQL if missing, build, run every test; ends with 'N passed, N failed'"
+	@echo "make test        set up PostgreSQL, Docker and the test image if missing, build, run every test;"
+	@echo "                 ends with 'N passed, N failed, N skipped'"
+	@echo "make docker      install and start Docker if needed, and make the PostgreSQL image (postgres:15 or local)"
+	@echo "make compose-smoke  bring up deploy/docker-compose.yml (PostgreSQL + 2 API instances), check, tear down"
 	@echo "make demo        run the demo client against http://localhost:$(PORT)"
 	@echo "make bench       run the benchmarks (QUICK=1 for a short run)"
 	@echo "make verify      ask the running service to check its figures against the events"
@@ -26,6 +29,10 @@ help:
 
 prereqs:
 	@deploy/install-prereqs.sh
+
+docker:
+	@deploy/install-docker.sh
+	@deploy/postgres-image/build.sh >/dev/null
 
 build:
 	dotnet build $(SOLUTION) -c $(CONFIGURATION) -nologo
@@ -50,8 +57,10 @@ run:
 	export ASPNETCORE_ENVIRONMENT ASPNETCORE_URLS; \
 	exec dotnet run --project $(API_PROJECT) -c $(CONFIGURATION) --no-launch-profile
 
-test: prereqs build
-	@deploy/run-tests.sh
+# run-tests.sh does the set-up (PostgreSQL binaries, Docker, the test image, Chromium if its script exists),
+# builds while the image is made, runs every test project and removes the test containers, even on failure.
+test:
+	@deploy/run-tests.sh --build
 
 demo:
 	dotnet run --project $(DEMO_PROJECT) -c $(CONFIGURATION) -- --url http://localhost:$(PORT)
@@ -61,6 +70,10 @@ bench:
 
 verify:
 	@PORT=$(PORT) deploy/verify.sh
+
+# By hand, not part of `make test`: builds the images, starts PostgreSQL and two API instances (5080, 5081).
+compose-smoke:
+	@deploy/compose-smoke.sh
 
 db-start: prereqs
 	@deploy/postgres-local.sh start

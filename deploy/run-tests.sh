@@ -1,19 +1,133 @@
 #!/usr/bin/env bash
-# Runs every test project of the solution (already built: `make test` builds first), one project after the
-# other (each test host already uses both cores: xunit runs classes in parallel and starts its own
-# PostgreSQL), and ends with one plain line "N passed, N failed, N skipped", counted from the TRX files.
+# `make test`: sets up what the tests need on a fresh machine, builds, runs every test project of the solution
+# one after the other (each test host already uses both cores: xunit runs classes in parallel), and ends with
+# one plain line "N passed, N failed, N skipped", counted from the TRX files.
+#   deploy/run-tests.sh [--build] [--no-setup]
+#     --build     build the solution first (while the PostgreSQL image is made); without it, it must be built
+#     --no-setup  skip the set-up below (for a second run on a machine already set up)
+# Set-up, each step idempotent and quick when already done:
+#   deploy/install-prereqs.sh      PostgreSQL 15's binaries (`make run`, the benchmarks' durable server)
+#   deploy/install-docker.sh       a Docker engine that answers (Debian's docker.io, started detached)
+#   deploy/install-chromium.sh     if it exists (browser tests)
+#   deploy/postgres-image/build.sh the PostgreSQL image of the test containers (postgres:15, or built locally)
+# Each test process starts one PostgreSQL container (Testcontainers) and a database per test class. Ryuk is
+# off (its image cannot be pulled here): every container is labelled with this run's id
+# (COORDINATION_TEST_RUN), and the containers of this run, and those of dead test processes of earlier runs on
+# this host, are removed when this script exits, even on failure or Ctrl-C.
 # Exits non-zero when a test failed, a test run broke, or no test ran at all.
-#   CONFIGURATION  build configuration to test (default Debug, as the Makefile)
-#   TEST_FILTER    optional `dotnet test --filter` expression
+#   CONFIGURATION         build configuration to test (default Debug, as the Makefile)
+#   TEST_FILTER           optional `dotnet test --filter` expression
+#   COORDINATION_TEST_DB  use that server instead of containers (see tests/CoordinationEvents.Testing)
+#   COORDINATION_PG_IMAGE the test containers' image (default: what postgres-image/build.sh chooses)
 set -uo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 configuration="${CONFIGURATION:-Debug}"
 results="$repo/TestResults/run"
-# VSTest kills a test host 100 ms after the run; give PostgresServer's exit handler time to stop its server
-# and drop its databases (a detached watcher also removes the server when the host is killed).
+build=0
+setup=1
+for argument in "$@"; do
+  case "$argument" in
+    --build) build=1 ;;
+    --no-setup) setup=0 ;;
+    *) echo "usage: $0 [--build] [--no-setup]" >&2; exit 2 ;;
+  esac
+done
+
+# VSTest kills a test host 100 ms after the run; give PostgresServer's exit handler time to remove its
+# container (a detached watcher also removes it when the host is killed).
 export VSTEST_TESTHOST_SHUTDOWN_TIMEOUT="${VSTEST_TESTHOST_SHUTDOWN_TIMEOUT:-10000}"
+# Ryuk (Testcontainers' reaper) cannot be pulled here; the tests and this script remove the containers.
+export TESTCONTAINERS_RYUK_DISABLED="${TESTCONTAINERS_RYUK_DISABLED:-true}"
+run_id="${COORDINATION_TEST_RUN:-$(date +%s)-$$}"
+export COORDINATION_TEST_RUN="$run_id"
+host="$(uname -n)"
+
+now() { date +%s; }
+timings=()
+timed() {  # timed <label> <command...>: runs it, notes its duration
+  local label="$1" start rc
+  shift
+  start=$(now)
+  "$@"
+  rc=$?
+  timings+=("$label $(( $(now) - start ))s")
+  return "$rc"
+}
+
+remove_test_containers() {
+  command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1 || return 0
+  local ids id pid
+  ids="$(docker ps -aq --filter "label=org.coordination-events.test.run=$run_id")"
+  # Leftovers of earlier runs: containers of this host whose test process no longer exists.
+  for id in $(docker ps -aq --filter "label=org.coordination-events.test=true" --filter "label=org.coordination-events.test.host=$host"); do
+    pid="$(docker inspect --format '{{ index .Config.Labels "org.coordination-events.test.pid" }}' "$id" 2>/dev/null)"
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      ids="$ids $id"
+    fi
+  done
+  ids="$(printf '%s\n' $ids | sort -u | tr '\n' ' ')"
+  if [ -n "${ids// /}" ]; then
+    # shellcheck disable=SC2086
+    docker rm -f -v $ids >/dev/null 2>&1 && echo "run-tests: removed leftover test container(s): $ids"
+  fi
+  return 0
+}
+trap remove_test_containers EXIT
+trap 'exit 130' INT TERM
+
+if [ "$setup" = 1 ]; then
+  timed "postgresql-binaries" deploy/install-prereqs.sh || exit 1
+  timed "docker-engine" deploy/install-docker.sh || exit 1
+  if [ -f deploy/install-chromium.sh ]; then
+    timed "chromium" bash deploy/install-chromium.sh || exit 1
+  fi
+  remove_test_containers
+fi
+# Testcontainers' Docker client asks for API 1.44 unless told; Debian 12's engine speaks 1.41. Tell it what the
+# engine speaks (the docker CLI negotiates by itself).
+if [ -z "${DOCKER_API_VERSION:-}" ] && api="$(timeout 10 docker version --format '{{.Server.APIVersion}}' 2>/dev/null)" && [ -n "$api" ]; then
+  export DOCKER_API_VERSION="$api"
+fi
+
+# The image and the build run side by side: the image is mostly downloads and unpacking, the build mostly CPU.
+image_log="$(mktemp /tmp/ce-run-tests-image.XXXXXX.log)"
+image_file="$(mktemp /tmp/ce-run-tests-image.XXXXXX.name)"
+image_pid=""
+if [ "$setup" = 1 ]; then
+  (
+    start=$(now)
+    deploy/postgres-image/build.sh >"$image_file" 2>"$image_log"
+    rc=$?
+    echo "postgres-image $(( $(now) - start ))s" >>"$image_log.time"
+    exit "$rc"
+  ) &
+  image_pid=$!
+fi
+if [ "$build" = 1 ]; then
+  if ! timed "dotnet-build" dotnet build CoordinationEvents.sln -c "$configuration" -nologo; then
+    [ -n "$image_pid" ] && wait "$image_pid"
+    rm -f "$image_log" "$image_log.time" "$image_file"
+    echo "run-tests: the build failed"
+    echo "0 passed, 0 failed, 0 skipped"
+    exit 1
+  fi
+fi
+if [ -n "$image_pid" ]; then
+  if ! wait "$image_pid"; then
+    cat "$image_log"
+    echo "run-tests: no PostgreSQL image for the test containers (deploy/postgres-image/build.sh failed)"
+    exit 1
+  fi
+  timings+=("$(cat "$image_log.time")")
+  sed 's/^/  /' "$image_log"
+  COORDINATION_PG_IMAGE="$(tail -n 1 "$image_file")"
+  export COORDINATION_PG_IMAGE
+fi
+rm -f "$image_log" "$image_log.time" "$image_file"
+echo "run-tests: test containers from ${COORDINATION_PG_IMAGE:-the image in .data/postgres-image, or postgres:15}"
+
 rm -rf "$results"
 mkdir -p "$results"
 
@@ -36,7 +150,7 @@ for project in "${projects[@]}"; do
   if [ -n "${TEST_FILTER:-}" ]; then
     args+=(--filter "$TEST_FILTER")
   fi
-  if ! dotnet "${args[@]}"; then
+  if ! timed "$name" dotnet "${args[@]}"; then
     status=1
     broken+=("$name")
   fi
@@ -55,7 +169,9 @@ counts="$(find "$results" -name '*.trx' -print0 | xargs -0 -r cat | grep -o '<Co
   END { printf "%d %d %d\n", passed, failed, skipped }')"
 read -r passed failed skipped <<<"${counts:-0 0 0}"
 
+remove_test_containers
 echo
+echo "Timings: ${timings[*]}"
 echo "Test results: ${results#"$repo"/}/<project>/<project>.trx"
 if [ "${#broken[@]}" -gt 0 ]; then
   echo "dotnet test failed for: ${broken[*]}"

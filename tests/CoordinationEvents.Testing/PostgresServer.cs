@@ -7,10 +7,11 @@ using Npgsql;
 namespace CoordinationEvents.Testing;
 
 /// <summary>
-/// A throwaway PostgreSQL server for tests, started from the machine's own binaries the way Testcontainers
-/// would start a container: one per test process (<see cref="SharedAsync"/>), tuned for speed rather than
-/// durability, and removed when the process exits. Each test class asks it for a brand-new database
-/// (<see cref="CreateDatabaseAsync(string)"/>).
+/// A throwaway PostgreSQL server for tests: one container per test process (<see cref="SharedAsync"/>, started
+/// with Testcontainers.PostgreSql from the image <c>COORDINATION_PG_IMAGE</c>, the one recorded by
+/// deploy/postgres-image/build.sh, or <c>postgres:15</c>), tuned for speed rather than durability, and removed
+/// when the process exits. Each test class asks it for a brand-new database (<see cref="CreateDatabaseAsync(string)"/>).
+/// See <see cref="PostgresContainer"/> for the image, the labels and how the container is removed without Ryuk.
 /// <para>
 /// When the environment variable <c>COORDINATION_TEST_DB</c> holds a connection string, that server is used
 /// instead (its user must be allowed to CREATE DATABASE); if it cannot be reached the tests fail: there is no
@@ -18,13 +19,14 @@ namespace CoordinationEvents.Testing;
 /// </para>
 /// <para>
 /// VSTest kills a test host 100 ms after its run unless <c>VSTEST_TESTHOST_SHUTDOWN_TIMEOUT</c> (ms) says
-/// otherwise; deploy/run-tests.sh sets it so that the exit handler can finish. A local server is removed even
-/// when the host is killed, by a detached watcher.
+/// otherwise; deploy/run-tests.sh sets it so that the exit handler can finish. A container or local cluster is
+/// removed even when the host is killed, by a detached watcher.
 /// </para>
 /// <para>
 /// Benchmarks want the opposite trade-off: <see cref="StartAsync(PostgresDurability)"/> with
-/// <see cref="PostgresDurability.Durable"/> starts a server of their own with fsync, synchronous commit and full
-/// page writes on, as a production server runs; <see cref="Connect(string, string)"/> uses an existing one.
+/// <see cref="PostgresDurability.Durable"/> starts a server of their own from the machine's PostgreSQL binaries
+/// (initdb, no Docker) with fsync, synchronous commit and full page writes on, as a production server runs;
+/// <see cref="Connect(string, string)"/> uses an existing one.
 /// </para>
 /// </summary>
 public sealed class PostgresServer
@@ -43,13 +45,15 @@ public sealed class PostgresServer
         new(() => Task.Run(Start), LazyThreadSafetyMode.ExecutionAndPublication);
 
     private readonly LocalCluster? cluster;
+    private readonly PostgresContainer? container;
     private readonly ConcurrentQueue<string> createdDatabases = new();
     private int databaseCounter;
 
-    private PostgresServer(string adminConnectionString, LocalCluster? cluster)
+    private PostgresServer(string adminConnectionString, LocalCluster? cluster, PostgresContainer? container = null)
     {
         AdminConnectionString = adminConnectionString;
         this.cluster = cluster;
+        this.container = container;
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Dispose();
     }
 
@@ -69,17 +73,32 @@ public sealed class PostgresServer
     /// </summary>
     public static PostgresServer Connect(string connectionString, string source) => ConnectExternal(connectionString, source);
 
-    /// <summary>Stops a server started by this process and deletes its directory (an external one: drops the databases created).</summary>
+    /// <summary>
+    /// Starts a test container of the caller's own (never the shared one, never <c>COORDINATION_TEST_DB</c>),
+    /// as <see cref="SharedAsync"/> would. It is removed when the process exits, or by <see cref="Stop"/>.
+    /// </summary>
+    public static Task<PostgresServer> StartContainerAsync() => StartContainer();
+
+    /// <summary>
+    /// Stops a server started by this process and removes it (its container, or its directory); for an external
+    /// one, drops the databases created.
+    /// </summary>
     public void Stop() => Dispose();
 
     /// <summary>A superuser (or CREATE DATABASE-capable) connection to the server's <c>postgres</c> database.</summary>
     public string AdminConnectionString { get; }
 
-    /// <summary>True when the server comes from <c>COORDINATION_TEST_DB</c> rather than from this process.</summary>
-    public bool IsExternal => cluster is null;
+    /// <summary>True when the server comes from <c>COORDINATION_TEST_DB</c> (or <see cref="Connect"/>) rather than from this process.</summary>
+    public bool IsExternal => cluster is null && container is null;
 
-    /// <summary>The throwaway cluster's directory (null for an external server).</summary>
+    /// <summary>The local cluster's directory (<see cref="StartAsync(PostgresDurability)"/>); null for a container or an external server.</summary>
     public string? Directory => cluster?.Root;
+
+    /// <summary>The test container's id (<see cref="SharedAsync"/>, <see cref="StartContainerAsync"/>); null otherwise.</summary>
+    public string? ContainerId => container?.Id;
+
+    /// <summary>The test container's image; null when the server is not a container.</summary>
+    public string? Image => container?.Image;
 
     /// <summary>
     /// Creates a brand-new empty database with a unique name (starting with <paramref name="prefix"/>) and returns
@@ -115,6 +134,10 @@ public sealed class PostgresServer
             ConnectionIdleLifetime = 10,
             ConnectionPruningInterval = 5,
             IncludeErrorDetail = true,
+            // The container's server wants a password. Without this, NpgsqlDataSource.ConnectionString and
+            // NpgsqlConnection.ConnectionString drop it, and a test that derives a second data source from them
+            // (a second instance, a standby runner) fails to log in. The password is a throwaway one.
+            PersistSecurityInfo = true,
         };
         if (builder.MinPoolSize > maxPoolSize)
         {
@@ -142,10 +165,31 @@ public sealed class PostgresServer
         return $"{cleaned}_{counter}_{Guid.NewGuid().ToString("N")[..12]}";
     }
 
-    private static PostgresServer Start()
+    private static Task<PostgresServer> Start() => StartShared(Environment.GetEnvironmentVariable(ExternalServerVariable));
+
+    /// <summary>What <see cref="SharedAsync"/> does, given the value of <c>COORDINATION_TEST_DB</c>.</summary>
+    internal static Task<PostgresServer> StartShared(string? external) =>
+        string.IsNullOrWhiteSpace(external) ? StartContainer() : Task.FromResult(ConnectExternal(external, ExternalServerVariable));
+
+    private static async Task<PostgresServer> StartContainer()
     {
-        var external = Environment.GetEnvironmentVariable(ExternalServerVariable);
-        return string.IsNullOrWhiteSpace(external) ? StartLocal(PostgresDurability.Fast) : ConnectExternal(external, ExternalServerVariable);
+        var container = await PostgresContainer.StartAsync();
+        try
+        {
+            var admin = new NpgsqlConnectionStringBuilder(container.ConnectionString)
+            {
+                MaxPoolSize = 10,
+                IncludeErrorDetail = true,
+            }.ConnectionString;
+            WaitUntilReady(admin, e =>
+                $"The test PostgreSQL container {container.Id[..12]} ({container.Image}) started but does not answer at {container.ConnectionString}: {e.Message}");
+            return new PostgresServer(admin, cluster: null, container);
+        }
+        catch
+        {
+            container.Dispose();
+            throw;
+        }
     }
 
     private static PostgresServer ConnectExternal(string connectionString, string source)
@@ -171,7 +215,7 @@ public sealed class PostgresServer
         {
             throw new InvalidOperationException(
                 $"{source} is set ({shown.ConnectionString}) but that server cannot be used: {e.Message}. " +
-                $"Fix it, or unset {source} to start a throwaway server from the local binaries.", e);
+                $"Fix it, or unset {source} to start a throwaway server (a container for tests, the local binaries for benchmarks).", e);
         }
         return new PostgresServer(builder.ConnectionString, cluster: null);
     }
@@ -193,7 +237,8 @@ public sealed class PostgresServer
                 MaxPoolSize = 10,
                 IncludeErrorDetail = true,
             }.ConnectionString;
-            WaitUntilReady(admin, cluster);
+            WaitUntilReady(admin, e =>
+                $"The throwaway PostgreSQL in {cluster.Root} started but does not answer on port {cluster.Port}: {e.Message}\n{cluster.LogTail()}");
             return new PostgresServer(admin, cluster);
         }
         catch
@@ -203,7 +248,7 @@ public sealed class PostgresServer
         }
     }
 
-    private static void WaitUntilReady(string connectionString, LocalCluster cluster)
+    private static void WaitUntilReady(string connectionString, Func<Exception, string> describeFailure)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
@@ -223,14 +268,19 @@ public sealed class PostgresServer
             }
             catch (Exception e) when (e is NpgsqlException or SocketException)
             {
-                throw new InvalidOperationException(
-                    $"The throwaway PostgreSQL in {cluster.Root} started but does not answer on port {cluster.Port}: {e.Message}\n{cluster.LogTail()}", e);
+                throw new InvalidOperationException(describeFailure(e), e);
             }
         }
     }
 
     private void Dispose()
     {
+        if (container is not null)
+        {
+            NpgsqlConnection.ClearAllPools();
+            container.Dispose();
+            return;
+        }
         if (cluster is not null)
         {
             NpgsqlConnection.ClearAllPools();
@@ -569,7 +619,7 @@ public sealed class PostgresServer
 /// <summary>How a throwaway server trades safety for speed.</summary>
 public enum PostgresDurability
 {
-    /// <summary>For tests: fsync, synchronous commit and full page writes off. A crash loses the data.</summary>
+    /// <summary>Fsync, synchronous commit and full page writes off (as the test container). A crash loses the data.</summary>
     Fast,
 
     /// <summary>For benchmarks: fsync, synchronous commit and full page writes on, as a production server runs.</summary>
