@@ -51,6 +51,7 @@ run:
 	exec dotnet run --project $(API_PROJECT) -c $(CONFIGURATION) --no-launch-profile
 
 test: prereqs build
+	@deploy/install-chromium.sh
 	@deploy/run-tests.sh
 
 demo:

@@ -37,6 +37,22 @@ public sealed class DashboardTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task The_root_redirects_to_the_page_which_brings_its_own_chart_library_and_its_licence()
+    {
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(fixture.BaseUrl) };
+        using var root = await http.GetAsync("/");
+        Assert.Equal(System.Net.HttpStatusCode.Redirect, root.StatusCode);
+        Assert.Equal("/dashboard", root.Headers.Location?.OriginalString);
+        using var page = await http.GetAsync("/dashboard");
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("://", html.Replace("http://www.w3.org", "", StringComparison.Ordinal)); // nothing from a CDN
+        Assert.Contains("/dashboard/vendor/chartjs/chart.umd.min.js", html);
+        Assert.Contains("MIT", await http.GetStringAsync("/dashboard/vendor/chartjs/LICENSE.md"));
+        Assert.StartsWith("/*!\n * Chart.js v4.", (await http.GetStringAsync("/dashboard/vendor/chartjs/chart.umd.min.js")).ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
     public async Task Phong_Tho_2019_2024_shows_1236_patrols_in_the_table_and_a_chart()
     {
         var page = await OpenAsync("?preset=this-year");
@@ -66,6 +82,13 @@ public sealed class DashboardTests(BrowserFixture fixture)
         Assert.True(paintedPixels > 2_000, $"the chart paints only {paintedPixels} pixels");
 
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot("dashboard"), FullPage = true });
+        // The README's picture (docs/dashboard.png): the choices, the chart and the first lines of the table.
+        await page.ScreenshotAsync(new PageScreenshotOptions
+        {
+            Path = BrowserFixture.Screenshot("dashboard-top"),
+            FullPage = true,
+            Clip = new Clip { X = 0, Y = 0, Width = 1366, Height = 1150 },
+        });
     }
 
     [Fact]

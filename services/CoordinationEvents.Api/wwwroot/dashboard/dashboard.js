@@ -604,7 +604,9 @@
         return false;
       }
     };
-    if (await show()) lagTimer = setInterval(show, 10000);
+    const isAdmin = await show();
+    if (isAdmin) lagTimer = setInterval(show, 10000);
+    return isAdmin;
   }
 
   // ---- Tabs ----------------------------------------------------------------------------------------
@@ -653,9 +655,9 @@
     $("session").hidden = false;
     showState();
     writeUrl();
+    // Only an admin's key may read the projections' lag; for the others the lag stays hidden.
     const isAdmin = await watchLag();
-    $("role").textContent = $("lag").hidden ? "Đang dùng khóa cán bộ phân tích" : "Đang dùng khóa quản trị";
-    void isAdmin;
+    $("role").textContent = isAdmin ? "Đang dùng khóa quản trị" : "Đang dùng khóa cán bộ phân tích";
     await loadFigures();
   }
 
