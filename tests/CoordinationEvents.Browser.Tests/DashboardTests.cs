@@ -111,6 +111,60 @@ public sealed class DashboardTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task A_breakdown_by_unit_names_the_child_units_and_stacks_the_kinds()
+    {
+        var page = await OpenAsync("?unit=phong-tho&preset=review");
+        await page.Locator("#by").SelectOptionAsync("unit");
+        await WaitForFiguresAsync(page, PhongThoReview + "&groupBy=unit");
+
+        var rows = await page.Locator("#figures-table tbody tr th").AllTextContentsAsync();
+        Assert.Contains("Đồn Biên phòng Ma Lù Thàng", rows.Select(r => r.Trim()));
+        Assert.Contains("Xã Sì Lở Lầu", rows.Select(r => r.Trim()));
+        Assert.Equal("1.236", (await page.Locator("#figures-table tfoot td[data-metric='patrols']").TextContentAsync())?.Trim());
+        Assert.Equal("bar", await page.EvaluateAsync<string>("() => window.ceDashboard.chart.config.type"));
+        Assert.True(await page.EvaluateAsync<bool>("() => window.ceDashboard.chart.options.scales.x.stacked && window.ceDashboard.chart.data.datasets.length > 1"));
+    }
+
+    [Fact]
+    public async Task A_quarter_preset_sets_the_dates_and_reversed_dates_are_refused_with_a_message()
+    {
+        var page = await OpenAsync("?unit=phong-tho");
+        await page.Locator("#preset").SelectOptionAsync("quarter");
+        await page.Locator("#quarter-year").FillAsync("2023");
+        await page.Locator("#quarter-year").DispatchEventAsync("change");
+        await page.Locator("#quarter").SelectOptionAsync("2");
+        await WaitForFiguresAsync(page, "/api/v1/statistics?from=2023-04-01&to=2023-06-30&unitId=phong-tho&groupBy=kind");
+        Assert.Equal("2023-04-01", await page.Locator("#from").InputValueAsync());
+        Assert.Equal("2023-06-30", await page.Locator("#to").InputValueAsync());
+
+        await page.Locator("#from").FillAsync("2024-05-01");
+        await page.Locator("#to").FillAsync("2024-01-31");
+        await page.Locator("#error", new PageLocatorOptions { HasTextString = "Ngày kết thúc không được trước ngày bắt đầu" }).WaitForAsync();
+        Assert.Equal("custom", await page.Locator("#preset").InputValueAsync());
+    }
+
+    [Fact]
+    public async Task The_unit_search_respects_diacritics_and_also_finds_names_typed_without_them()
+    {
+        var page = await OpenAsync();
+        async Task<string[]> Found(string query)
+        {
+            await page.Locator("#unit-search").FillAsync(query);
+            return (await page.Locator("#unit option:not([disabled])").AllTextContentsAsync()).Select(o => o.Trim()).ToArray();
+        }
+        Assert.Contains(await Found("Mường Tè"), o => o.StartsWith("Mường Tè", StringComparison.Ordinal));
+        Assert.Contains(await Found("muong te"), o => o.StartsWith("Mường Tè", StringComparison.Ordinal));
+        // With diacritics the match is exact: "Sìn Hồ" is not "Sin Suối Hồ", but "sin" finds both.
+        Assert.DoesNotContain(await Found("Sìn"), o => o.StartsWith("Xã Sin Suối Hồ", StringComparison.Ordinal));
+        Assert.Contains(await Found("sin"), o => o.StartsWith("Xã Sin Suối Hồ", StringComparison.Ordinal));
+        Assert.Empty(await Found("Thổ Nhĩ Kỳ"));
+
+        await page.Locator("#unit-search").FillAsync("Phong Thổ");
+        await page.Locator("#unit-search").PressAsync("Enter");
+        await WaitForFiguresAsync(page, "/api/v1/statistics?from=2019-01-01&to=2024-12-31&unitId=phong-tho&groupBy=kind");
+    }
+
+    [Fact]
     public async Task The_CSV_download_equals_the_statistics_endpoints_CSV()
     {
         var page = await OpenAsync("?unit=phong-tho&preset=review&by=year");
