@@ -106,6 +106,10 @@ public sealed class DashboardTests(BrowserFixture fixture)
         // Self-management is a stock: the line below the months gives the stock at 31/12/2024, not a sum.
         Assert.Equal("63", (await page.Locator("#figures-table tfoot td[data-metric='selfManagedCollectives']").TextContentAsync())?.Trim());
         Assert.Equal("1.236", (await page.Locator("#figures-table tfoot td[data-metric='patrols']").TextContentAsync())?.Trim());
+        // Each month shows the stock at its end: the last month's is the period's, an earlier one is smaller.
+        var collectives = page.Locator("#figures-table tbody td[data-metric='selfManagedCollectives']");
+        Assert.Equal("63", (await collectives.Nth(71).TextContentAsync())?.Trim());
+        Assert.True(int.Parse((await collectives.Nth(35).TextContentAsync())!.Trim().Replace(".", "")) < 63);
         Assert.Equal("line", await page.EvaluateAsync<string>("() => window.ceDashboard.chart.config.type"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot("dashboard-by-month") });
     }
@@ -194,6 +198,13 @@ public sealed class DashboardTests(BrowserFixture fixture)
         await line.WaitForAsync();
         Assert.Equal("Tổ chức tuần tra 1.236 lần/7.920 lượt người tham gia", (await line.First.TextContentAsync())?.Trim());
         Assert.Contains("tab=report", page.Url);
+
+        await page.Context.GrantPermissionsAsync(["clipboard-read", "clipboard-write"]);
+        await page.Locator("#report-copy").ClickAsync();
+        await page.Locator("#report-copied", new PageLocatorOptions { HasTextString = "Đã sao chép" }).WaitForAsync();
+        var copied = await page.EvaluateAsync<string>("() => navigator.clipboard.readText()");
+        Assert.Contains("- Tổ chức tuần tra 1.236 lần/7.920 lượt người tham gia\n", copied);
+        Assert.StartsWith("Báo cáo", copied);
 
         await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Print });
         Assert.False(await page.Locator("#choices").IsVisibleAsync());

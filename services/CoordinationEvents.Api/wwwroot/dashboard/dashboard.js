@@ -537,7 +537,8 @@
   }
 
   async function copyReport() {
-    const text = reportMarkdown.replace(/^#+ /gm, "").replace(/^- /gm, "- ");
+    // Plain text for a document: the headings without their "#", the lines as "- " items.
+    const text = reportMarkdown.replace(/^#+ /gm, "");
     try {
       await navigator.clipboard.writeText(text);
     } catch {
