@@ -296,6 +296,8 @@ public sealed class DashboardTests(BrowserFixture fixture)
         Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"),
             "the page is wider than the phone's screen");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot("dashboard-phone"), FullPage = true });
+        await page.EvaluateAsync("() => document.getElementById('panel-figures').scrollIntoView()");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot("dashboard-phone-figures") });
 
         // Every control has a label, and Tab walks through them in order.
         var unlabelled = await page.EvaluateAsync<string[]>("""

@@ -336,34 +336,32 @@
   function renderTable(answer, by) {
     const table = $("figures-table");
     table.replaceChildren();
+    table.className = by === "kind" ? "long" : "wide";
     const rows = orderedRows(answer, by);
     table.append(cell("caption", `${unitLabel()} · từ ${vnDate(answer.from)} đến ${vnDate(answer.to)}`));
     if (by === "kind") {
-      // Each kind has its own metrics: one line per (kind, metric).
+      // Each kind has its own metrics: a heading line per kind, then one line per metric.
       const head = table.createTHead().insertRow();
-      head.append(cell("th", "Loại hoạt động"), cell("th", "Chỉ tiêu"), cell("th", "Số liệu", "value"));
-      const body = table.createTBody();
+      head.append(cell("th", "Chỉ tiêu"), cell("th", "Số liệu", "value"));
       for (const row of rows) {
         const kind = kindByName.get(row.key);
-        const metrics = ["activities", ...(kind?.metrics.map((m) => m[0]) ?? [])];
-        metrics.forEach((m, i) => {
+        const body = table.createTBody();
+        const group = body.insertRow();
+        group.className = "group";
+        const th = cell("th", keyLabel(by, row.key));
+        th.colSpan = 2;
+        th.scope = "colgroup";
+        group.append(th);
+        for (const m of ["activities", ...(kind?.metrics.map((x) => x[0]) ?? [])]) {
           const tr = body.insertRow();
           tr.dataset.key = row.key;
           tr.dataset.metric = m;
-          if (i === 0) {
-            const th = cell("th", keyLabel(by, row.key));
-            th.rowSpan = metrics.length;
-            th.scope = "rowgroup";
-            tr.append(th);
-          }
           tr.append(metricHeader("td", m, answer.to), cell("td", vn(row.metrics[m] ?? 0), "value"));
-        });
+        }
       }
       const foot = table.createTFoot().insertRow();
-      const th = cell("th", "Tổng số hoạt động");
-      th.colSpan = 2;
-      foot.append(th, cell("td", vn(answer.totals.activities ?? 0), "value"));
       foot.dataset.metric = "activities";
+      foot.append(cell("th", "Tổng số hoạt động"), cell("td", vn(answer.totals.activities ?? 0), "value"));
       return;
     }
     // One row per key, one column per metric that the kinds have and the answer holds.
@@ -395,6 +393,18 @@
     }
   }
 
+  /** "Tuyên truyền, phổ biến giáo dục pháp luật" → lines of at most `width` characters, cut between words. */
+  function wrap(text, width) {
+    if (text.length <= width) return text;
+    const lines = [];
+    let line = "";
+    for (const word of text.split(" ")) {
+      if (line && (line + " " + word).length > width) { lines.push(line); line = word; } else line = line ? line + " " + word : word;
+    }
+    if (line) lines.push(line);
+    return lines;
+  }
+
   const palette = ["#1f5f3f", "#c0392b", "#2e6da4", "#d98c00", "#7b4fa0", "#16817a", "#8a5a2b", "#b03a78", "#4f7f1f", "#5a6675", "#2b4c7e", "#a36a00", "#3f8f5f"];
 
   function renderChart(answer, by, series) {
@@ -402,7 +412,9 @@
     const info = metricInfo.get(metric);
     const overTime = TIME_KEYS.includes(by);
     const rows = orderedRows(answer, by);
-    const labels = rows.map((r) => keyLabel(by, r.key));
+    // Long Vietnamese names are wrapped onto several lines rather than cut, most of all on a phone.
+    const wrapAt = innerWidth < 640 ? 18 : 42;
+    const labels = rows.map((r) => wrap(keyLabel(by, r.key), overTime ? 1000 : wrapAt));
     let datasets;
     if (series) {
       // Stacked by kind: the activities of each kind, per key.
@@ -449,7 +461,8 @@
       },
     };
     const chartBox = $("chart").parentElement;
-    chartBox.style.height = horizontal ? `${Math.max(260, labels.length * 26 + 80)}px` : "";
+    const lines = labels.reduce((n, l) => n + (Array.isArray(l) ? l.length : 1), 0);
+    chartBox.style.height = horizontal ? `${Math.max(260, lines * 16 + labels.length * 10 + 80)}px` : "";
     if (chart) chart.destroy();
     chart = new window.Chart($("chart"), config);
     $("chart").setAttribute("aria-label", `Biểu đồ: ${config.options.plugins.title.text}, ${labels.length} mục`);
