@@ -174,6 +174,7 @@ public sealed class DashboardTests(BrowserFixture fixture)
         var page = await OpenAsync("?unit=phong-tho&preset=review&by=year");
         await WaitForFiguresAsync(page, PhongThoReview + "&groupBy=year");
 
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot("dashboard-by-year") });
         var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#csv").ClickAsync());
         var downloaded = await File.ReadAllBytesAsync(await download.PathAsync());
 
