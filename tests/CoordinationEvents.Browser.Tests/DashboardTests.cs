@@ -130,6 +130,25 @@ public sealed class DashboardTests(BrowserFixture fixture)
     }
 
     [Fact]
+    public async Task One_kind_by_year_has_its_metrics_as_columns_and_the_chart_follows_the_chosen_metric()
+    {
+        var page = await OpenAsync("?unit=phong-tho&preset=review&by=year");
+        await page.Locator("#kind-list input[value='patrol']").CheckAsync();
+        await WaitForFiguresAsync(page, PhongThoReview + "&kind=patrol&groupBy=year");
+        Assert.Equal("patrols", await page.Locator("#chart-metric").InputValueAsync());
+        var columns = await page.Locator("#figures-table thead th").AllInnerTextsAsync();
+        Assert.Equal(7, columns.Count); // the year, activities and patrol's five metrics
+        Assert.StartsWith("Số lần tuần tra", columns[2]);
+        Assert.Equal(6, await page.Locator("#figures-table tbody tr").CountAsync());
+
+        await page.Locator("#chart-metric").SelectOptionAsync("patrolParticipants");
+        await page.WaitForFunctionAsync("() => window.ceDashboard.chart.data.datasets[0].label === 'Lượt người tham gia tuần tra'");
+        Assert.Contains("chart=patrolParticipants", page.Url);
+        var total = await page.EvaluateAsync<double>("() => window.ceDashboard.chart.data.datasets[0].data.reduce((a, b) => a + b, 0)");
+        Assert.Equal(7_920, total);
+    }
+
+    [Fact]
     public async Task A_quarter_preset_sets_the_dates_and_reversed_dates_are_refused_with_a_message()
     {
         var page = await OpenAsync("?unit=phong-tho");

@@ -242,7 +242,7 @@
     }
     state.kinds = [...document.querySelectorAll("#kind-list input:checked")].map((b) => b.value);
     state.by = $("by").value;
-    state.chart = $("chart-metric").value === defaultChartMetric() ? "" : $("chart-metric").value;
+    // The chart's metric is set by its own control only (below), so that a change of kinds keeps its default.
   }
 
   // ---- Messages ------------------------------------------------------------------------------------
@@ -709,7 +709,11 @@
       state.preset = $("preset").value;
       onChange();
     });
-    for (const id of ["quarter", "quarter-year", "by", "chart-metric"]) $(id).addEventListener("change", onChange);
+    for (const id of ["quarter", "quarter-year", "by"]) $(id).addEventListener("change", onChange);
+    $("chart-metric").addEventListener("change", () => {
+      state.chart = $("chart-metric").value === defaultChartMetric() ? "" : $("chart-metric").value;
+      onChange();
+    });
     for (const id of ["from", "to"]) $(id).addEventListener("change", () => { $("preset").value = "custom"; onChange(); });
     $("kind-list").addEventListener("change", onChange);
     $("csv").addEventListener("click", downloadCsv);
