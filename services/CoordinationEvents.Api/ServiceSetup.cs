@@ -125,6 +125,7 @@ public static class ServiceSetup
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSwaggerUi();
+        app.UseDashboard();
         app.UseAuthentication();
         app.UseAuthorization();
 

@@ -25,6 +25,7 @@ public static class Swagger
             [new OpenApiSecuritySchemeReference(ApiKeyHandler.SchemeName, document)] = [],
         });
         c.OperationFilter<ActivityExamplesFilter>();
+        c.OperationFilter<StatisticsParameterDocs>();
         c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "").Replace('+', '.'));
     });
 

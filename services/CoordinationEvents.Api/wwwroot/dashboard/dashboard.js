@@ -1,0 +1,738 @@
+// The analysts' dashboard. Plain JavaScript, no build step: it calls only the public HTTP API (api.md) with
+// the key the user typed, kept in sessionStorage (this tab only). The URL holds every choice, so a link can be
+// shared and reopened.
+"use strict";
+(() => {
+  const C = window.CE_CATALOG;
+  const KEY_STORAGE = "coordinationEvents.apiKey";
+  const REVIEW = { from: "2019-01-01", to: "2024-12-31" };
+  const TIME_KEYS = ["year", "quarter", "month"];
+  const $ = (id) => document.getElementById(id);
+
+  // ---- Catalog lookups -----------------------------------------------------------------------------
+  const kindByName = new Map(C.kinds.map((k) => [k.name, k]));
+  const metricInfo = new Map([[C.activitiesMetric.name, { name: "activities", label: C.activitiesMetric.label, unit: C.activitiesMetric.unit, kind: null, stock: false }]]);
+  for (const kind of C.kinds)
+    for (const [name, label, unit] of kind.metrics)
+      metricInfo.set(name, { name, label, unit, kind: kind.name, stock: !!kind.stock });
+  const metricOrder = [...metricInfo.keys()];
+  const nfc = (s) => (s ?? "").normalize("NFC");
+
+  // ---- Vietnamese formats --------------------------------------------------------------------------
+  /** 1236 → "1.236"; 97.229 → "97,229"; at most 3 decimals, trailing zeros dropped. */
+  function vn(value) {
+    if (value === null || value === undefined || Number.isNaN(value)) return "—";
+    const negative = value < 0;
+    const [whole, fraction] = String(Math.round(Math.abs(value) * 1000) / 1000).split(".");
+    const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ".");
+    return (negative ? "-" : "") + grouped + (fraction ? "," + fraction : "");
+  }
+  const vnDate = (iso) => (iso ? `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}` : "");
+  const todayInVietnam = () => new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
+  const isDate = (s) => /^\d{4}-\d{2}-\d{2}$/.test(s ?? "") && !Number.isNaN(Date.parse(s));
+
+  // ---- State: the choices, mirrored in the URL -----------------------------------------------------
+  const state = { unit: "", preset: "review", from: REVIEW.from, to: REVIEW.to, quarter: 1, quarterYear: 2024, kinds: [], by: "kind", chart: "", tab: "figures" };
+
+  function readUrl() {
+    const q = new URLSearchParams(location.search);
+    const today = todayInVietnam();
+    state.unit = q.get("unit") ?? "";
+    state.preset = ["this-year", "last-year", "review", "quarter", "custom"].includes(q.get("preset")) ? q.get("preset") : (q.get("from") ? "custom" : "review");
+    state.quarterYear = Number(q.get("year")) || Number(today.slice(0, 4));
+    state.quarter = Math.min(4, Math.max(1, Number(q.get("quarter")) || Math.floor((Number(today.slice(5, 7)) - 1) / 3) + 1));
+    if (isDate(q.get("from"))) state.from = q.get("from");
+    if (isDate(q.get("to"))) state.to = q.get("to");
+    if (state.preset !== "custom") applyPreset();
+    state.kinds = (q.get("kinds") ?? "").split(",").filter((k) => kindByName.has(k));
+    state.by = byOptions().some((o) => o.value === q.get("by")) ? q.get("by") : "kind";
+    state.chart = metricInfo.has(q.get("chart")) ? q.get("chart") : "";
+    state.tab = ["figures", "report", "activities"].includes(q.get("tab")) ? q.get("tab") : "figures";
+  }
+
+  function writeUrl() {
+    const q = new URLSearchParams();
+    if (state.unit) q.set("unit", state.unit);
+    q.set("preset", state.preset);
+    if (state.preset === "quarter") { q.set("quarter", state.quarter); q.set("year", state.quarterYear); }
+    q.set("from", state.from);
+    q.set("to", state.to);
+    if (state.kinds.length) q.set("kinds", state.kinds.join(","));
+    q.set("by", state.by);
+    if (state.chart) q.set("chart", state.chart);
+    if (state.tab !== "figures") q.set("tab", state.tab);
+    const url = `${location.pathname}?${q.toString().replaceAll("%2C", ",")}`;
+    if (url !== location.pathname + location.search) history.replaceState(null, "", url);
+  }
+
+  function applyPreset() {
+    const year = Number(todayInVietnam().slice(0, 4));
+    switch (state.preset) {
+      case "this-year": state.from = `${year}-01-01`; state.to = `${year}-12-31`; break;
+      case "last-year": state.from = `${year - 1}-01-01`; state.to = `${year - 1}-12-31`; break;
+      case "review": state.from = REVIEW.from; state.to = REVIEW.to; break;
+      case "quarter": {
+        const first = (state.quarter - 1) * 3 + 1;
+        const last = new Date(Date.UTC(state.quarterYear, first + 2, 0)).getUTCDate();
+        state.from = `${state.quarterYear}-${String(first).padStart(2, "0")}-01`;
+        state.to = `${state.quarterYear}-${String(first + 2).padStart(2, "0")}-${last}`;
+        break;
+      }
+    }
+  }
+
+  function byOptions() {
+    const options = [
+      { value: "kind", label: "Loại hoạt động" },
+      { value: "unit", label: "Đơn vị trực thuộc" },
+      { value: "year", label: "Năm" },
+      { value: "quarter", label: "Quý" },
+      { value: "month", label: "Tháng" },
+    ];
+    for (const [name, d] of Object.entries(C.dimensions)) options.push({ value: name, label: d.label, dimension: true });
+    return options;
+  }
+
+  // ---- The API -------------------------------------------------------------------------------------
+  class ApiError extends Error {
+    constructor(status, message) { super(message); this.status = status; }
+  }
+
+  let apiKey = sessionStorage.getItem(KEY_STORAGE);
+
+  async function api(path, accept = "application/json") {
+    let response;
+    try {
+      response = await fetch(path, { headers: { "X-Api-Key": apiKey ?? "", Accept: accept } });
+    } catch {
+      throw new ApiError(0, "Không kết nối được với máy chủ. Kiểm tra mạng rồi thử lại.");
+    }
+    if (response.ok) return response;
+    let problem = {};
+    try { problem = await response.json(); } catch { /* not a problem document */ }
+    const fields = problem.errors ? Object.values(problem.errors).flat().join(" ") : "";
+    const messages = {
+      401: "Khóa API không đúng hoặc không còn hiệu lực. Hãy nhập lại khóa.",
+      403: "Khóa API này không có quyền xem số liệu. Cần khóa của cán bộ phân tích (analyst) hoặc quản trị (admin).",
+      400: `Lựa chọn chưa hợp lệ: ${fields || problem.detail || problem.title || ""}`,
+    };
+    throw new ApiError(response.status, messages[response.status] ?? `Máy chủ trả lời lỗi ${response.status}: ${problem.detail || problem.title || response.statusText}`);
+  }
+  const json = async (path) => (await api(path)).json();
+
+  function statisticsQuery(groupBy) {
+    const q = new URLSearchParams({ from: state.from, to: state.to });
+    if (state.unit) q.set("unitId", state.unit);
+    if (state.kinds.length) q.set("kind", state.kinds.join(","));
+    if (groupBy) q.set("groupBy", groupBy);
+    return `/api/v1/statistics?${q.toString().replaceAll("%2C", ",")}`;
+  }
+
+  // ---- Units ---------------------------------------------------------------------------------------
+  let units = [];            // flat, tree order: {unitId, name, type, depth, parentId}
+  const unitName = (id) => units.find((u) => u.unitId === id)?.name ?? id;
+
+  function flatten(nodes, depth = 0, out = []) {
+    for (const n of nodes) {
+      out.push({ unitId: n.unitId, name: nfc(n.name), type: n.type, parentId: n.parentId, depth });
+      flatten(n.children ?? [], depth + 1, out);
+    }
+    return out;
+  }
+
+  /** NFC and case-folded; a query written without any diacritic also matches names written with them. */
+  function unitMatches(name, query) {
+    const q = nfc(query).trim().toLocaleLowerCase("vi");
+    if (!q) return true;
+    const n = name.toLocaleLowerCase("vi");
+    if (n.includes(q)) return true;
+    const bare = (s) => s.normalize("NFD").replace(/\p{M}/gu, "").replace(/đ/g, "d");
+    return bare(q) === q && bare(n).includes(q);
+  }
+
+  function renderUnits() {
+    const select = $("unit");
+    const query = $("unit-search").value;
+    select.replaceChildren();
+    const all = new Option("Tất cả các đơn vị", "");
+    if (!query.trim()) select.add(all);
+    for (const u of units) {
+      if (!unitMatches(u.name, query)) continue;
+      const label = `${"\u00a0\u00a0\u00a0".repeat(u.depth)}${u.name} — ${C.unitTypes[u.type] ?? u.type}`;
+      select.add(new Option(label, u.unitId));
+    }
+    if (query.trim() && select.options.length === 0) {
+      const none = new Option("Không tìm thấy đơn vị nào", "__none");
+      none.disabled = true;
+      select.add(none);
+    }
+    if ([...select.options].some((o) => o.value === state.unit)) select.value = state.unit;
+  }
+
+  // ---- Controls ------------------------------------------------------------------------------------
+  function buildControls() {
+    const kindList = $("kind-list");
+    for (const k of C.kinds) {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.name = "kind";
+      box.value = k.name;
+      label.append(box, document.createTextNode(k.label));
+      kindList.append(label);
+    }
+    const by = $("by");
+    const dims = document.createElement("optgroup");
+    dims.label = "Theo đặc điểm";
+    for (const o of byOptions()) (o.dimension ? dims : by).append(new Option(o.label, o.value));
+    by.append(dims);
+  }
+
+  function showState() {
+    $("preset").value = state.preset;
+    $("from").value = state.from;
+    $("to").value = state.to;
+    $("quarter").value = String(state.quarter);
+    $("quarter-year").value = String(state.quarterYear);
+    $("quarter-choice").hidden = state.preset !== "quarter";
+    for (const box of document.querySelectorAll("#kind-list input")) box.checked = state.kinds.includes(box.value);
+    $("by").value = state.by;
+    renderUnits();
+    renderChartMetricChoice();
+    selectTab(state.tab, false);
+  }
+
+  /** The metrics that the current kinds can have, activities first. */
+  function metricsOfKinds() {
+    const kinds = state.kinds.length ? state.kinds : C.kinds.map((k) => k.name);
+    return metricOrder.filter((m) => m === "activities" || kinds.includes(metricInfo.get(m).kind));
+  }
+
+  function renderChartMetricChoice() {
+    const select = $("chart-metric");
+    select.replaceChildren();
+    for (const m of metricsOfKinds()) {
+      const info = metricInfo.get(m);
+      select.add(new Option(info.label + (info.stock ? " ◆" : ""), m));
+    }
+    if (!metricsOfKinds().includes(state.chart)) state.chart = "";
+    select.value = state.chart || defaultChartMetric();
+  }
+
+  function defaultChartMetric() {
+    if (state.kinds.length === 1) {
+      const kind = kindByName.get(state.kinds[0]);
+      return kind.metrics[0][0];
+    }
+    return "activities";
+  }
+  const chartMetric = () => state.chart || defaultChartMetric();
+
+  function readControls() {
+    const unit = $("unit").value;
+    if (unit !== "__none" && $("unit").selectedIndex >= 0) state.unit = unit;
+    state.preset = $("preset").value;
+    state.quarter = Number($("quarter").value) || 1;
+    state.quarterYear = Number($("quarter-year").value) || state.quarterYear;
+    if (state.preset === "custom") {
+      state.from = $("from").value;
+      state.to = $("to").value;
+    } else {
+      applyPreset();
+    }
+    state.kinds = [...document.querySelectorAll("#kind-list input:checked")].map((b) => b.value);
+    state.by = $("by").value;
+    // The chart's metric is set by its own control only (below), so that a change of kinds keeps its default.
+  }
+
+  // ---- Messages ------------------------------------------------------------------------------------
+  function showError(message) {
+    $("error").textContent = message ?? "";
+    $("error").hidden = !message;
+  }
+  const setStatus = (message) => { $("status").textContent = message; };
+
+  function handle(error) {
+    if (error instanceof ApiError && error.status === 401) {
+      askForKey(error.message);
+      return;
+    }
+    showError(error.message || String(error));
+    setStatus("");
+  }
+
+  // ---- Figures: table and chart --------------------------------------------------------------------
+  let current = null;        // the last statistics answer, with what was asked
+  let chart = null;
+  let loadNumber = 0;
+
+  function keyLabel(by, value) {
+    if (value === null || value === undefined) return "(không có)";
+    if (by === "kind") return kindByName.get(value)?.label ?? value;
+    if (by === "unit") return unitName(value);
+    if (by === "year") return `Năm ${value}`;
+    if (by === "quarter") return `Quý ${["I", "II", "III", "IV"][Number(value.slice(-1)) - 1]}/${value.slice(0, 4)}`;
+    if (by === "month") return `Tháng ${value.slice(5, 7)}/${value.slice(0, 4)}`;
+    return C.dimensions[by]?.values[value] ?? value;
+  }
+
+  /** Every bucket of the period, so that a month without activity still has its row. */
+  function timeBuckets(by, from, to) {
+    const out = [];
+    const [fy, fm] = [Number(from.slice(0, 4)), Number(from.slice(5, 7))];
+    const [ty, tm] = [Number(to.slice(0, 4)), Number(to.slice(5, 7))];
+    if (by === "year") for (let y = fy; y <= ty; y++) out.push(String(y));
+    if (by === "quarter") for (let y = fy, q = Math.ceil(fm / 3); y * 4 + q <= ty * 4 + Math.ceil(tm / 3); q === 4 ? (y++, q = 1) : q++) out.push(`${y}-Q${q}`);
+    if (by === "month") for (let y = fy, m = fm; y * 12 + m <= ty * 12 + tm; m === 12 ? (y++, m = 1) : m++) out.push(`${y}-${String(m).padStart(2, "0")}`);
+    return out;
+  }
+
+  /**
+   * Rows in display order. Over time, every bucket gets a row: a missing one has no flows (0) and keeps the
+   * stock of the bucket before it (nothing was declared in it), or none when it is the first.
+   */
+  function orderedRows(answer, by) {
+    const rows = answer.rows.map((r) => ({ key: r.key[by] ?? null, metrics: r.metrics }));
+    if (TIME_KEYS.includes(by)) {
+      const byKey = new Map(rows.map((r) => [r.key, r]));
+      let previous = null;
+      return timeBuckets(by, answer.from, answer.to).map((key) => {
+        let row = byKey.get(key);
+        if (!row) {
+          const metrics = {};
+          for (const [m, info] of metricInfo) if (info.stock && previous && m in previous.metrics) metrics[m] = previous.metrics[m];
+          row = { key, metrics, filled: true };
+        }
+        previous = row;
+        return row;
+      });
+    }
+    if (by === "kind") return rows.sort((a, b) => C.kinds.findIndex((k) => k.name === a.key) - C.kinds.findIndex((k) => k.name === b.key));
+    if (by === "unit") return rows.sort((a, b) => units.findIndex((u) => u.unitId === a.key) - units.findIndex((u) => u.unitId === b.key));
+    const values = Object.keys(C.dimensions[by]?.values ?? {});
+    const rank = (v) => (v === null ? 1e9 : values.indexOf(v));
+    return rows.sort((a, b) => rank(a.key) - rank(b.key));
+  }
+
+  function cell(tag, text, className) {
+    const el = document.createElement(tag);
+    el.textContent = text;
+    if (className) el.className = className;
+    return el;
+  }
+
+  function metricHeader(tag, m, atDate) {
+    const info = metricInfo.get(m);
+    const el = cell(tag, info.label, tag === "th" && atDate !== undefined ? "value" : undefined);
+    el.append(cell("span", ` (${info.unit})`, "unit-of"));
+    if (info.stock) {
+      const mark = cell("span", " ◆", "stock-mark");
+      mark.title = atDate ? `Số đang có tại ngày ${vnDate(atDate)}` : "Số đang có tại cuối kỳ";
+      el.append(mark);
+    }
+    return el;
+  }
+
+  function renderTable(answer, by) {
+    const table = $("figures-table");
+    table.replaceChildren();
+    table.className = by === "kind" ? "long" : "wide";
+    const rows = orderedRows(answer, by);
+    table.append(cell("caption", `${unitLabel()} · từ ${vnDate(answer.from)} đến ${vnDate(answer.to)}`));
+    if (by === "kind") {
+      // Each kind has its own metrics: a heading line per kind, then one line per metric.
+      const head = table.createTHead().insertRow();
+      head.append(cell("th", "Chỉ tiêu"), cell("th", "Số liệu", "value"));
+      for (const row of rows) {
+        const kind = kindByName.get(row.key);
+        const body = table.createTBody();
+        const group = body.insertRow();
+        group.className = "group";
+        const th = cell("th", keyLabel(by, row.key));
+        th.colSpan = 2;
+        th.scope = "colgroup";
+        group.append(th);
+        for (const m of ["activities", ...(kind?.metrics.map((x) => x[0]) ?? [])]) {
+          const tr = body.insertRow();
+          tr.dataset.key = row.key;
+          tr.dataset.metric = m;
+          tr.append(metricHeader("td", m, answer.to), cell("td", vn(row.metrics[m] ?? 0), "value"));
+        }
+      }
+      const foot = table.createTFoot().insertRow();
+      foot.dataset.metric = "activities";
+      foot.append(cell("th", "Tổng số hoạt động"), cell("td", vn(answer.totals.activities ?? 0), "value"));
+      return;
+    }
+    // One row per key, one column per metric that the kinds have and the answer holds.
+    const present = metricsOfKinds().filter((m) => m === "activities" || m in answer.totals || answer.rows.some((r) => m in r.metrics));
+    const head = table.createTHead().insertRow();
+    head.append(cell("th", byOptions().find((o) => o.value === by)?.label ?? by));
+    for (const m of present) head.append(metricHeader("th", m, TIME_KEYS.includes(by) ? null : answer.to));
+    const body = table.createTBody();
+    for (const row of rows) {
+      const tr = body.insertRow();
+      tr.dataset.key = row.key ?? "";
+      const th = cell("th", keyLabel(by, row.key));
+      th.scope = "row";
+      tr.append(th);
+      for (const m of present) {
+        const info = metricInfo.get(m);
+        const value = row.metrics[m];
+        const td = cell("td", value === undefined && info.stock ? "—" : vn(value ?? 0), "value");
+        td.dataset.metric = m;
+        tr.append(td);
+      }
+    }
+    const foot = table.createTFoot().insertRow();
+    foot.append(cell("th", TIME_KEYS.includes(by) ? "Cả kỳ (tự quản: tại ngày cuối kỳ)" : "Tổng cộng"));
+    for (const m of present) {
+      const td = cell("td", vn(answer.totals[m] ?? 0), "value");
+      td.dataset.metric = m;
+      foot.append(td);
+    }
+  }
+
+  /** "Tuyên truyền, phổ biến giáo dục pháp luật" → lines of at most `width` characters, cut between words. */
+  function wrap(text, width) {
+    if (text.length <= width) return text;
+    const lines = [];
+    let line = "";
+    for (const word of text.split(" ")) {
+      if (line && (line + " " + word).length > width) { lines.push(line); line = word; } else line = line ? line + " " + word : word;
+    }
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  const palette = ["#1f5f3f", "#c0392b", "#2e6da4", "#d98c00", "#7b4fa0", "#16817a", "#8a5a2b", "#b03a78", "#4f7f1f", "#5a6675", "#2b4c7e", "#a36a00", "#3f8f5f"];
+
+  function renderChart(answer, by, series) {
+    const metric = chartMetric();
+    const info = metricInfo.get(metric);
+    const overTime = TIME_KEYS.includes(by);
+    const rows = orderedRows(answer, by);
+    // Long Vietnamese names are wrapped onto several lines rather than cut, most of all on a phone.
+    const wrapAt = innerWidth < 640 ? 18 : 42;
+    const labels = rows.map((r) => wrap(keyLabel(by, r.key), overTime ? 1000 : wrapAt));
+    let datasets;
+    if (series) {
+      // Stacked by kind: the activities of each kind, per key.
+      const kinds = C.kinds.filter((k) => series.rows.some((r) => r.key.kind === k.name));
+      datasets = kinds.map((k, i) => ({
+        label: k.label,
+        data: rows.map((row) => series.rows.filter((r) => r.key.kind === k.name && (r.key[by] ?? null) === row.key)
+          .reduce((sum, r) => sum + (r.metrics.activities ?? 0), 0)),
+        backgroundColor: palette[i % palette.length] + (overTime ? "99" : ""),
+        borderColor: palette[i % palette.length],
+        fill: overTime,
+        pointRadius: 0,
+      }));
+    } else {
+      datasets = [{
+        label: info.label + (info.stock ? " (tại cuối kỳ)" : ""),
+        data: rows.map((r) => r.metrics[metric] ?? (info.stock ? null : 0)),
+        backgroundColor: palette[0] + (overTime ? "33" : ""),
+        borderColor: palette[0],
+        fill: overTime && !info.stock,
+        pointRadius: rows.length > 40 ? 0 : 3,
+        stepped: info.stock && overTime ? "after" : false,
+      }];
+    }
+    const horizontal = !overTime && (by === "kind" || by === "unit" || labels.length > 8);
+    const config = {
+      type: overTime ? "line" : "bar",
+      data: { labels, datasets },
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        indexAxis: horizontal ? "y" : "x",
+        interaction: { mode: "index", intersect: false },
+        scales: {
+          x: { stacked: !!series, ticks: horizontal ? { callback: (v) => vn(v) } : { autoSkip: true, maxRotation: 0 } },
+          y: { stacked: !!series, beginAtZero: true, ticks: horizontal ? { autoSkip: false } : { callback: (v) => vn(v) } },
+        },
+        plugins: {
+          legend: { display: !!series || datasets.length > 1 },
+          title: { display: true, text: series ? `${C.activitiesMetric.label} theo loại` : `${info.label} (${info.unit})` },
+          tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${vn(c.raw)}` } },
+        },
+      },
+    };
+    const chartBox = $("chart").parentElement;
+    const lines = labels.reduce((n, l) => n + (Array.isArray(l) ? l.length : 1), 0);
+    chartBox.style.height = horizontal ? `${Math.max(260, lines * 16 + labels.length * 10 + 80)}px` : "";
+    if (chart) chart.destroy();
+    chart = new window.Chart($("chart"), config);
+    $("chart").setAttribute("aria-label", `Biểu đồ: ${config.options.plugins.title.text}, ${labels.length} mục`);
+    window.ceDashboard.chart = chart;
+  }
+
+  const unitLabel = () => (state.unit ? unitName(state.unit) : "Tất cả các đơn vị");
+
+  async function loadFigures() {
+    const number = ++loadNumber;
+    if (!isDate(state.from) || !isDate(state.to)) { showError("Hãy nhập đủ ngày bắt đầu và ngày kết thúc."); return; }
+    if (state.from > state.to) { showError("Ngày kết thúc không được trước ngày bắt đầu."); return; }
+    showError("");
+    setStatus("Đang tải số liệu…");
+    const by = state.by;
+    const stack = chartMetric() === "activities" && by !== "kind" && state.kinds.length !== 1;
+    try {
+      const [answer, series] = await Promise.all([
+        json(statisticsQuery(by)),
+        stack ? json(statisticsQuery(`${by},kind`)) : Promise.resolve(null),
+      ]);
+      if (number !== loadNumber) return;
+      current = { answer, by };
+      $("figures-title").textContent = `Số liệu của ${unitLabel()}, từ ${vnDate(answer.from)} đến ${vnDate(answer.to)}`;
+      renderTable(answer, by);
+      renderChart(answer, by, series);
+      setStatus(answer.rows.length ? `Đã tải ${vn(answer.rows.length)} dòng số liệu.` : "Không có hoạt động nào trong kỳ đã chọn.");
+      document.body.dataset.loaded = statisticsQuery(by);
+    } catch (error) {
+      if (number === loadNumber) handle(error);
+    }
+    if (state.tab === "report") loadReport();
+    if (state.tab === "activities") loadActivities(true);
+  }
+
+  // ---- CSV -----------------------------------------------------------------------------------------
+  async function downloadCsv() {
+    try {
+      const response = await api(statisticsQuery(state.by), "text/csv");
+      const blob = new Blob([await response.arrayBuffer()], { type: "text/csv;charset=utf-8" });
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = `thong-ke-${state.unit || "tat-ca"}-${state.from}-${state.to}-theo-${state.by}.csv`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  // ---- Review report -------------------------------------------------------------------------------
+  let reportMarkdown = "";
+
+  function renderMarkdown(markdown, into) {
+    into.replaceChildren();
+    let list = null;
+    for (const line of markdown.split("\n")) {
+      if (line.startsWith("- ")) {
+        if (!list) { list = document.createElement("ul"); into.append(list); }
+        list.append(cell("li", line.slice(2)));
+        continue;
+      }
+      list = null;
+      if (line.startsWith("## ")) into.append(cell("h2", line.slice(3)));
+      else if (line.startsWith("# ")) into.append(cell("h1", line.slice(2)));
+      else if (line.trim()) into.append(cell("p", line));
+    }
+  }
+
+  async function loadReport() {
+    const q = new URLSearchParams({ from: state.from, to: state.to, format: "markdown" });
+    if (state.unit) q.set("unitId", state.unit);
+    const report = $("report");
+    report.setAttribute("aria-busy", "true");
+    try {
+      reportMarkdown = nfc(await (await api(`/api/v1/reports/review?${q}`, "text/markdown")).text());
+      renderMarkdown(reportMarkdown, report);
+    } catch (error) {
+      handle(error);
+    } finally {
+      report.removeAttribute("aria-busy");
+    }
+  }
+
+  async function copyReport() {
+    // Plain text for a document: the headings without their "#", the lines as "- " items.
+    const text = reportMarkdown.replace(/^#+ /gm, "");
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const range = document.createRange();
+      range.selectNodeContents($("report"));
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+      document.execCommand("copy");
+    }
+    $("report-copied").textContent = "Đã sao chép báo cáo.";
+    setTimeout(() => { $("report-copied").textContent = ""; }, 4000);
+  }
+
+  // ---- Recent activities ---------------------------------------------------------------------------
+  let activitiesCursor = null;
+
+  async function loadActivities(fresh) {
+    const q = new URLSearchParams({ limit: "25" });
+    if (state.unit) q.set("unitId", state.unit);
+    if (state.kinds.length === 1) q.set("kind", state.kinds[0]);
+    if (!fresh && activitiesCursor) q.set("cursor", activitiesCursor);
+    const list = $("activities");
+    try {
+      const page = await json(`/api/v1/activities?${q}`);
+      if (fresh) list.replaceChildren();
+      const items = page.items.filter((a) => !state.kinds.length || state.kinds.includes(a.kind));
+      for (const a of items) {
+        const li = document.createElement("li");
+        if (a.status === "retracted") li.classList.add("retracted");
+        const time = cell("time", vnDate(a.occurredOn));
+        time.dateTime = a.occurredOn;
+        const what = document.createElement("div");
+        what.append(cell("div", kindByName.get(a.kind)?.label ?? a.kind, "kind"), cell("div", nfc(a.summary)),
+          cell("div", unitName(a.unitId) + (a.status === "retracted" ? " · đã hủy" : ""), "where"));
+        li.append(time, what);
+        list.append(li);
+      }
+      if (fresh && !items.length) list.append(cell("li", "Chưa có hoạt động nào được ghi nhận."));
+      activitiesCursor = page.nextCursor;
+      $("activities-more").hidden = !activitiesCursor;
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  // ---- Projections' lag (admin keys only) ----------------------------------------------------------
+  let lagTimer = null;
+
+  async function watchLag() {
+    clearInterval(lagTimer);
+    const show = async () => {
+      try {
+        const status = await json("/api/v1/admin/projections");
+        const lag = $("lag");
+        const behind = status.projections.filter((p) => p.lag > 0);
+        lag.textContent = behind.length
+          ? `Số liệu đang cập nhật: ${behind.map((p) => `${p.name} chậm ${vn(p.lag)} sự kiện`).join(", ")}`
+          : `Số liệu đã cập nhật đầy đủ (${status.projections.map((p) => `${p.name}: độ trễ 0`).join(", ")})`;
+        lag.classList.toggle("behind", behind.length > 0);
+        lag.hidden = false;
+        return true;
+      } catch {
+        $("lag").hidden = true;
+        return false;
+      }
+    };
+    const isAdmin = await show();
+    if (isAdmin) lagTimer = setInterval(show, 10000);
+    return isAdmin;
+  }
+
+  // ---- Tabs ----------------------------------------------------------------------------------------
+  function selectTab(tab, load = true) {
+    state.tab = tab;
+    for (const name of ["figures", "report", "activities"]) {
+      const button = $(`tab-${name}`);
+      button.setAttribute("aria-selected", String(name === tab));
+      button.tabIndex = name === tab ? 0 : -1;
+      $(`panel-${name}`).hidden = name !== tab;
+    }
+    if (!load) return;
+    writeUrl();
+    if (tab === "report") loadReport();
+    if (tab === "activities") loadActivities(true);
+  }
+
+  // ---- The key -------------------------------------------------------------------------------------
+  function askForKey(message) {
+    sessionStorage.removeItem(KEY_STORAGE);
+    apiKey = null;
+    clearInterval(lagTimer);
+    $("main").hidden = true;
+    $("session").hidden = true;
+    $("key-panel").hidden = false;
+    $("key-error").textContent = message ?? "";
+    $("key-error").hidden = !message;
+    $("api-key").value = "";
+    $("api-key").focus();
+  }
+
+  /** Checks the key with a one-day query: 401 unknown key, 403 a role that may not read figures. */
+  async function start(key) {
+    apiKey = key;
+    try {
+      const today = todayInVietnam();
+      await api(`/api/v1/statistics?from=${today}&to=${today}`);
+      units = flatten(await json("/api/v1/units"));
+    } catch (error) {
+      askForKey(error.message);
+      return;
+    }
+    sessionStorage.setItem(KEY_STORAGE, key);
+    $("key-panel").hidden = true;
+    $("main").hidden = false;
+    $("session").hidden = false;
+    showState();
+    writeUrl();
+    // Only an admin's key may read the projections' lag; for the others the lag stays hidden.
+    const isAdmin = await watchLag();
+    $("role").textContent = isAdmin ? "Đang dùng khóa quản trị" : "Đang dùng khóa cán bộ phân tích";
+    await loadFigures();
+  }
+
+  // ---- Wiring --------------------------------------------------------------------------------------
+  function onChange() {
+    readControls();
+    showState();
+    writeUrl();
+    loadFigures();
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    buildControls();
+    readUrl();
+    window.ceDashboard = { state, vn, chart: null };
+
+    $("key-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      const key = $("api-key").value.trim();
+      if (key) start(key);
+    });
+    $("logout").addEventListener("click", () => askForKey(""));
+    $("choices").addEventListener("submit", (e) => { e.preventDefault(); onChange(); });
+    $("unit-search").addEventListener("input", () => renderUnits());
+    $("unit-search").addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        const first = [...$("unit").options].find((o) => !o.disabled && o.value !== "");
+        if (first) { $("unit").value = first.value; onChange(); }
+      }
+      if (e.key === "ArrowDown") { e.preventDefault(); $("unit").focus(); }
+    });
+    $("unit").addEventListener("change", onChange);
+    $("preset").addEventListener("change", () => {
+      state.preset = $("preset").value;
+      onChange();
+    });
+    for (const id of ["quarter", "quarter-year", "by"]) $(id).addEventListener("change", onChange);
+    $("chart-metric").addEventListener("change", () => {
+      state.chart = $("chart-metric").value === defaultChartMetric() ? "" : $("chart-metric").value;
+      onChange();
+    });
+    for (const id of ["from", "to"]) $(id).addEventListener("change", () => { $("preset").value = "custom"; onChange(); });
+    $("kind-list").addEventListener("change", onChange);
+    $("csv").addEventListener("click", downloadCsv);
+    $("figures-print").addEventListener("click", () => print());
+    $("report-print").addEventListener("click", () => print());
+    $("report-copy").addEventListener("click", copyReport);
+    $("activities-more").addEventListener("click", () => loadActivities(false));
+    const tabs = ["figures", "report", "activities"];
+    for (const name of tabs) {
+      $(`tab-${name}`).addEventListener("click", () => selectTab(name));
+      $(`tab-${name}`).addEventListener("keydown", (e) => {
+        const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+        if (!step) return;
+        const next = tabs[(tabs.indexOf(name) + step + tabs.length) % tabs.length];
+        selectTab(next);
+        $(`tab-${next}`).focus();
+      });
+    }
+
+    if (apiKey) start(apiKey); else askForKey("");
+  });
+})();
