@@ -10,7 +10,12 @@ using CoordinationEvents.Api.Storage;
 using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
+using CoordinationEvents.Contracts.V1;
+using FluentValidation;
 using Npgsql;
+using Wolverine;
+using Wolverine.Http;
+using Wolverine.Marten;
 
 namespace CoordinationEvents.Api;
 
@@ -34,7 +39,9 @@ public static class ServiceSetup
         services.AddSingleton<StatisticsReader>();
         services.AddSingleton<StatisticsRebuild>();
         services.AddHostedService(sp => sp.GetRequiredService<StatisticsRebuild>());
-        services.AddSingleton<IUnitMoveListener>(sp => sp.GetRequiredService<StatisticsRebuild>());
+        services.AddSingleton<IValidator<ActivityRequest>, ActivityRequestCheck>();
+        services.AddSingleton<IValidator<RetractionRequest>, RetractionRequestValidator>();
+        services.AddSingleton<IValidator<UnitRequest>, UnitRequestValidator>();
         services.AddSingleton<ConsistencyCheck>();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
@@ -43,7 +50,19 @@ public static class ServiceSetup
             .ApplyAllDatabaseChangesOnStartup()
             .InitializeWith<UnitSeedData>()
             // HotCold: every instance runs a daemon, exactly one holds the projections' lock and runs them; the others stand by.
-            .AddAsyncDaemon(runProjections ? DaemonMode.HotCold : DaemonMode.Disabled);
+            .AddAsyncDaemon(runProjections ? DaemonMode.HotCold : DaemonMode.Disabled)
+            // Wolverine's inbox, outbox and durable queues live in the same database, in Marten's transactions.
+            .IntegrateWithWolverine();
+
+        builder.Host.UseWolverine(options =>
+        {
+            options.Policies.AutoApplyTransactions();
+            // Local messages (a unit moved, an import's next chunk) are stored with the transaction that sends them
+            // and survive a restart.
+            options.Policies.UseDurableLocalQueues();
+            options.CodeGeneration.TypeLoadMode = builder.Configuration.GetValue("Wolverine:TypeLoadMode", JasperFx.CodeGeneration.TypeLoadMode.Dynamic);
+        });
+        services.AddWolverineHttp();
 
         services.Configure<ApiKeyOptions>(options =>
         {
@@ -129,13 +148,11 @@ public static class ServiceSetup
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapHealthEndpoints();
-        app.MapActivityEndpoints();
-        app.MapUnitEndpoints();
-        app.MapStatisticsEndpoints();
-        app.MapFeedEndpoints();
-        app.MapAdminEndpoints();
-        app.MapReportEndpoints();
+        app.MapWolverineEndpoints(options =>
+        {
+            options.AddParameterHandlingStrategy<StrictJsonBodyStrategy>();
+            options.AddPolicy<FluentValidationPolicy>();
+        });
 
         if (app.Environment.IsDevelopment())
             app.Lifetime.ApplicationStarted.Register(() =>
@@ -147,23 +164,26 @@ public static class ServiceSetup
             });
         return app;
     }
+}
 
-    static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
+/// <summary>Liveness, and readiness: the database answers.</summary>
+public static class HealthEndpoints
+{
+    [WolverineGet("/health/live", Name = "Live"), Tags("Health")]
+    public static IResult Live() => TypedResults.Ok(new { status = "live" });
+
+    [WolverineGet("/health/ready", Name = "Ready"), Tags("Health")]
+    public static async Task<IResult> Ready(NpgsqlDataSource db, CancellationToken ct)
     {
-        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("Health");
-        app.MapGet("/health/ready", async (NpgsqlDataSource db, CancellationToken ct) =>
+        try
         {
-            try
-            {
-                await using var cmd = db.CreateCommand("select 1");
-                await cmd.ExecuteScalarAsync(ct);
-                return Results.Ok(new { status = "ready" });
-            }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                return Results.Problem(statusCode: 503, title: "Not ready", detail: "The database does not answer.");
-            }
-        }).WithTags("Health");
-        return app;
+            await using var cmd = db.CreateCommand("select 1");
+            await cmd.ExecuteScalarAsync(ct);
+            return Results.Ok(new { status = "ready" });
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            return Results.Problem(statusCode: 503, title: "Not ready", detail: "The database does not answer.");
+        }
     }
 }

@@ -96,7 +96,7 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
             }
             var request = requests[i];
             var events = Activity.Decide(new RecordActivity(id, request.SourceSystem, request.Content, now), Activity.Initial);
-            session.Events.StartStream<Activity>(id, events.Select(e => Wrap(session, e, request.SourceSystem, request.CorrelationId)).ToArray());
+            session.Events.StartStream<Activity>(id, events.Select(e => Wrap(e, request.SourceSystem, request.CorrelationId)).ToArray());
             results[i] = new RecordResult(RecordStatus.Created, id, events.Length);
             started = true;
         }
@@ -112,10 +112,19 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
         return results!;
     }
 
-    /// <summary>Each event carries who sent it and the request's correlation id (several posts share a session).</summary>
-    static IEvent Wrap(IDocumentSession session, object data, string client, string? correlationId)
+    /// <summary>
+    /// An event with its metadata: who sent it (a header) and the request's correlation id. Set per event, not
+    /// per session, because one session may hold the posts of several clients (group commit).
+    /// </summary>
+    public static IEvent Wrap(ActivityEvent data, string client, string? correlationId)
     {
-        var e = session.Events.BuildEvent(data);
+        IEvent e = data switch
+        {
+            ActivityRecorded r => new Event<ActivityRecorded>(r),
+            ActivityCorrected c => new Event<ActivityCorrected>(c),
+            ActivityRetracted r => new Event<ActivityRetracted>(r),
+            _ => throw new ArgumentOutOfRangeException(nameof(data), data.GetType().Name, "Unknown activity event."),
+        };
         e.SetHeader(ClientHeader, client);
         e.CorrelationId = correlationId;
         return e;
@@ -142,7 +151,7 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
             var now = clock.GetUtcNow();
             var events = Activity.Decide(command(now), state);
             if (events.Length == 0) return state;
-            foreach (var e in events) stream.AppendOne(Wrap(session, e, actor, correlationId));
+            foreach (var e in events) stream.AppendOne(Wrap(e, actor, correlationId));
             try
             {
                 await session.SaveChangesAsync(ct);

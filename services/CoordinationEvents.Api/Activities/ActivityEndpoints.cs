@@ -2,46 +2,42 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CoordinationEvents.Api.Auth;
-using CoordinationEvents.Api.Http;
 using CoordinationEvents.Api.Units;
 using CoordinationEvents.Contracts.V1;
+using CoordinationEvents.Api.Http;
+using FluentValidation;
+using FluentValidation.Results;
+using JasperFx.Events;
 using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+using Wolverine.Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
 namespace CoordinationEvents.Api.Activities;
 
-/// <summary>POST, batch POST, GET, list, history, PUT (correction) and DELETE (retraction) of activities.</summary>
+/// <summary>
+/// POST, batch POST, GET, list, history, PUT (correction) and DELETE (retraction) of activities, as
+/// Wolverine.Http endpoints. Bodies are read strictly and validated by FluentValidation middleware before a
+/// handler runs (<see cref="StrictJsonBodyStrategy"/>, <see cref="FluentValidationPolicy"/>); corrections and
+/// retractions use Wolverine's aggregate handler workflow around the pure <see cref="Activity.Decide"/>.
+/// </summary>
 public static class ActivityEndpoints
 {
     public const int MaxBatch = 1_000;
-
-    public static IEndpointRouteBuilder MapActivityEndpoints(this IEndpointRouteBuilder app)
-    {
-        var group = app.MapGroup("/api/v1/activities").WithTags("Activities");
-        group.MapPost("/", Record).RequireAuthorization(Policies.Record).Accepts<ActivityRequest>("application/json")
-            .WithSummary("Record one activity. 201 when new; 200 with the same activityId when the same externalId and content were already recorded by this client; 409 when that externalId holds other content.");
-        group.MapPost("/batch", RecordBatch).RequireAuthorization(Policies.Record).Accepts<BatchRequest>("application/json")
-            .WithSummary($"Record up to {MaxBatch} activities; one result per item. Valid items are stored even when others are not.");
-        group.MapGet("/", List).RequireAuthorization(Policies.Read)
-            .WithSummary("Activities newest occurredOn first. unitId includes its subtree; follow nextCursor for the next page.");
-        group.MapGet("/{activityId:guid}", Get).RequireAuthorization(Policies.ReadOwn)
-            .WithSummary("The activity as it stands now; the ETag is its version, for If-Match on a correction.");
-        group.MapGet("/{activityId:guid}/history", History).RequireAuthorization(Policies.ReadOwn);
-        group.MapPut("/{activityId:guid}", Correct).RequireAuthorization(Policies.Record).Accepts<ActivityRequest>("application/json")
-            .WithSummary("Correct an activity: send the whole corrected activity with If-Match: \"<version>\". 412 when stale, 428 without If-Match.");
-        group.MapDelete("/{activityId:guid}", Retract).RequireAuthorization(Policies.Record).Accepts<RetractionRequest>("application/json")
-            .WithSummary("Retract an activity with a reason: it leaves every figure, its history stays.");
-        return app;
-    }
+    const string Tag = "Activities";
 
     public static DateOnly TodayInVietnam(TimeProvider clock) => ActivityValidation.VietnamDate(clock.GetUtcNow());
 
-    static async Task<Results<Created<ActivityWritten>, Ok<ActivityWritten>>> Record(
-        HttpContext http, GroupCommit groupCommit, UnitDirectory units, TimeProvider clock, CancellationToken ct)
+    [WolverinePost("/api/v1/activities", Name = "RecordActivity"), Authorize(Policy = Policies.Record), Tags(Tag)]
+    [EndpointSummary("Record one activity. 201 when new; 200 with the same activityId when the same externalId and content were already recorded by this client; 409 when that externalId holds other content.")]
+    [ProducesResponseType<ActivityWritten>(201), ProducesResponseType<ActivityWritten>(200), ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
+    public static async Task<Results<Created<ActivityWritten>, Ok<ActivityWritten>>> Record(
+        ActivityRequest request, HttpContext http, GroupCommit groupCommit, UnitDirectory units, CancellationToken ct)
     {
-        var body = await JsonBody.ReadAsync<JsonElement>(http.Request, JsonBody.SingleLimit, ct);
-        var content = await ValidateAsync(body, units, clock, ct);
+        var content = ActivityRequestCheck.ContentOf(http);
         var caller = Caller.From(http.User);
         await AuthorizeUnitsAsync(caller, units, ct, content.UnitId);
 
@@ -56,9 +52,10 @@ public static class ActivityEndpoints
         };
     }
 
-    static async Task<Ok<BatchResponse>> RecordBatch(HttpContext http, ActivityCommands commands, UnitDirectory units, TimeProvider clock, CancellationToken ct)
+    [WolverinePost("/api/v1/activities/batch", Name = "RecordActivities"), Authorize(Policy = Policies.Record), Tags(Tag)]
+    [EndpointSummary("Record up to 1,000 activities; one result per item (created, duplicate, invalid, conflict). Valid items are stored even when others are not.")]
+    public static async Task<Ok<BatchResponse>> RecordBatch(BatchRequest batch, HttpContext http, ActivityCommands commands, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
-        var batch = await JsonBody.ReadAsync<BatchRequest>(http.Request, JsonBody.BatchLimit, ct);
         if (batch.Activities is null) throw InputException.For("activities", "Send {\"activities\": [ … ]}.");
         if (batch.Activities.Count > MaxBatch) throw InputException.For("activities", $"At most {MaxBatch} activities per batch; this one has {batch.Activities.Count}.");
 
@@ -105,7 +102,9 @@ public static class ActivityEndpoints
             && l.TryGetProperty("communeId", out var c) && c.ValueKind == JsonValueKind.String) yield return c.GetString();
     }
 
-    static async Task<Results<Ok<ActivityResponse>, ProblemHttpResult>> Get(
+    [WolverineGet("/api/v1/activities/{activityId}", Name = "GetActivity"), Authorize(Policy = Policies.ReadOwn), Tags(Tag)]
+    [EndpointSummary("The activity as it stands now; the ETag is its version, for If-Match on a correction.")]
+    public static async Task<Results<Ok<ActivityResponse>, ProblemHttpResult>> Get(
         Guid activityId, HttpContext http, IQuerySession session, UnitDirectory units, CancellationToken ct)
     {
         var view = await session.LoadAsync<ActivityView>(activityId, ct);
@@ -116,7 +115,9 @@ public static class ActivityEndpoints
         return TypedResults.Ok(activity);
     }
 
-    static async Task<Ok<ActivityPage>> List(
+    [WolverineGet("/api/v1/activities", Name = "ListActivities"), Authorize(Policy = Policies.Read), Tags(Tag)]
+    [EndpointSummary("Activities newest occurredOn first. unitId includes its subtree; follow nextCursor for the next page.")]
+    public static async Task<Ok<ActivityPage>> List(
         IQuerySession session, UnitDirectory units, CancellationToken ct,
         string? unitId = null, string? kind = null, string? from = null, string? to = null, int? limit = null, string? cursor = null)
     {
@@ -160,7 +161,9 @@ public static class ActivityEndpoints
         return (items, (items[^1].OccurredOn, items[^1].ActivityId));
     }
 
-    static async Task<Results<Ok<ActivityHistory>, ProblemHttpResult>> History(
+    [WolverineGet("/api/v1/activities/{activityId}/history", Name = "ActivityHistory"), Authorize(Policy = Policies.ReadOwn), Tags(Tag)]
+    [EndpointSummary("The activity's events in order: type, version, position, when, by whom, and the data.")]
+    public static async Task<Results<Ok<ActivityHistory>, ProblemHttpResult>> History(
         Guid activityId, HttpContext http, IQuerySession session, UnitDirectory units, CancellationToken ct)
     {
         var events = await session.Events.FetchStreamAsync(activityId, token: ct);
@@ -173,41 +176,50 @@ public static class ActivityEndpoints
             JsonSerializer.SerializeToElement(e.Data, e.EventType, Storage.StoreJson.Options))).ToArray()));
     }
 
-    static async Task<Ok<ActivityWritten>> Correct(
-        Guid activityId, HttpContext http, ActivityCommands commands, UnitDirectory units, TimeProvider clock, CancellationToken ct)
+    [WolverinePut("/api/v1/activities/{activityId}", Name = "CorrectActivity"), Authorize(Policy = Policies.Record), Tags(Tag)]
+    [EndpointSummary("Correct an activity: send the whole corrected activity with If-Match: \"<version>\". 412 when stale, 428 without If-Match, 409 once retracted.")]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json"), ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(412, "application/problem+json"), ProducesResponseType<ProblemDetails>(428, "application/problem+json")]
+    public static async Task<Ok<ActivityWritten>> Correct(
+        Guid activityId, ActivityRequest request, [WriteAggregate(Required = true)] IEventStream<Activity> stream,
+        HttpContext http, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
         var expected = IfMatch(http) ?? throw new ProblemException(428, "Precondition required",
             "A correction needs If-Match: \"<version>\" with the ETag of the version it corrects.");
-        var body = await JsonBody.ReadAsync<JsonElement>(http.Request, JsonBody.SingleLimit, ct);
-        var content = await ValidateAsync(body, units, clock, ct);
+        var content = ActivityRequestCheck.ContentOf(http);
         var caller = Caller.From(http.User);
         await AuthorizeUnitsAsync(caller, units, ct, content.UnitId);
-
-        var state = await commands.HandleAsync(activityId, expected, now => new CorrectActivity(activityId, content, now),
-            caller.Client, CorrelationId(http), s => AuthorizeUnitsAsync(caller, units, ct, s.Content!.UnitId), ct);
-        http.Response.Headers.ETag = ETag(state.Version);
-        return TypedResults.Ok(new ActivityWritten(activityId, state.Version));
+        return await DecideAsync(stream, expected, new CorrectActivity(activityId, content, clock.GetUtcNow()), caller, http, units, ct);
     }
 
-    static async Task<Ok<ActivityWritten>> Retract(Guid activityId, HttpContext http, ActivityCommands commands, UnitDirectory units, CancellationToken ct)
+    [WolverineDelete("/api/v1/activities/{activityId}", Name = "RetractActivity"), Authorize(Policy = Policies.Record), Tags(Tag)]
+    [EndpointSummary("Retract an activity with a reason: it leaves every figure, its history stays. If-Match is optional here.")]
+    [ProducesResponseType<ProblemDetails>(404, "application/problem+json"), ProducesResponseType<ProblemDetails>(412, "application/problem+json")]
+    public static async Task<Ok<ActivityWritten>> Retract(
+        Guid activityId, RetractionRequest request, [WriteAggregate(Required = true)] IEventStream<Activity> stream,
+        HttpContext http, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
-        var request = await JsonBody.ReadAsync<RetractionRequest>(http.Request, JsonBody.SingleLimit, ct);
-        var reason = request.Reason?.Trim().Normalize(NormalizationForm.FormC);
-        if (string.IsNullOrEmpty(reason) || reason.Length > 1_000)
-            throw InputException.For("reason", "A retraction needs a 'reason' of 1 to 1,000 characters.");
-        var caller = Caller.From(http.User);
-
-        var state = await commands.HandleAsync(activityId, IfMatch(http), now => new RetractActivity(activityId, reason, now),
-            caller.Client, CorrelationId(http), s => AuthorizeUnitsAsync(caller, units, ct, s.Content!.UnitId), ct);
-        http.Response.Headers.ETag = ETag(state.Version);
-        return TypedResults.Ok(new ActivityWritten(activityId, state.Version));
+        var reason = Text.Clean(request.Reason)!;
+        return await DecideAsync(stream, IfMatch(http), new RetractActivity(activityId, reason, clock.GetUtcNow()), Caller.From(http.User), http, units, ct);
     }
 
-    static async Task<ActivityContent> ValidateAsync(JsonElement body, UnitDirectory units, TimeProvider clock, CancellationToken ct)
+    /// <summary>
+    /// The aggregate workflow's middle: the stream is loaded (FetchForWriting), our pure Decide runs on its
+    /// state, the events are appended to it, and Wolverine's transaction commits them, with Marten checking
+    /// that the stream is still at the version it was read at (a racing writer: 412).
+    /// </summary>
+    static async Task<Ok<ActivityWritten>> DecideAsync(IEventStream<Activity> stream, int? expected, ActivityCommand command, Caller caller,
+        HttpContext http, UnitDirectory units, CancellationToken ct)
     {
-        var tree = await units.GetKnowingAsync(UnitIdsIn(body), ct);
-        var outcome = ActivityValidation.Validate(body, tree, TodayInVietnam(clock));
-        return outcome.Content ?? throw new InputException(outcome.Errors);
+        var state = stream.Aggregate ?? throw new ActivityNotFoundException(stream.Id);
+        await AuthorizeUnitsAsync(caller, units, ct, state.Content!.UnitId);
+        if (expected is { } version && version != stream.CurrentVersion)
+            throw new StaleVersionException(stream.Id, version, stream.CurrentVersion ?? 0);
+        var events = Activity.Decide(command, state);
+        foreach (var e in events) stream.AppendOne(ActivityCommands.Wrap(e, caller.Client, CorrelationId(http)));
+        var after = events.Aggregate(state, Activity.Next);
+        http.Response.Headers.ETag = ETag(after.Version);
+        return TypedResults.Ok(new ActivityWritten(stream.Id, after.Version));
     }
 
     static bool InScope(Caller caller, UnitTree tree, string unitId) => caller.Scope.Any(s => tree.IsWithin(unitId, s));
@@ -264,4 +276,40 @@ public static class ActivityEndpoints
 
     static ProblemHttpResult NotFound(Guid id) =>
         TypedResults.Problem($"Activity {id} does not exist.", statusCode: 404, title: "Not found");
+}
+
+/// <summary>
+/// The validator that <see cref="FluentValidationPolicy"/> runs before the POST and PUT of an activity: every
+/// rule of <see cref="ActivityRequestValidator"/>, with the unit tree and today's date it needs. The normalized
+/// content it produces is left on the request for the endpoint (<see cref="ContentOf"/>), so nothing is validated twice.
+/// </summary>
+public sealed class ActivityRequestCheck(UnitDirectory units, TimeProvider clock) : AbstractValidator<ActivityRequest>
+{
+    static readonly object ContentKey = new();
+
+    public override async Task<ValidationResult> ValidateAsync(ValidationContext<ActivityRequest> context, CancellationToken cancellation = default)
+    {
+        var request = context.InstanceToValidate;
+        var named = new[] { request.UnitId, request.Location?.CommuneId }.Concat(request.PartnerUnitIds ?? []);
+        var tree = await units.GetKnowingAsync(named.Select(Text.Clean), cancellation);
+        var outcome = ActivityValidation.Validate(request, tree, ActivityEndpoints.TodayInVietnam(clock));
+        if (outcome.IsValid && context.RootContextData.TryGetValue(FluentValidationPolicy.HttpContextKey, out var http))
+            ((HttpContext)http).Items[ContentKey] = outcome.Content;
+        return new ValidationResult(outcome.Errors.SelectMany(e => e.Value.Select(message => new ValidationFailure(e.Key, message))));
+    }
+
+    public static ActivityContent ContentOf(HttpContext http) =>
+        http.Items[ContentKey] as ActivityContent
+        ?? throw new InvalidOperationException($"The request was not validated: {nameof(FluentValidationPolicy)} runs {nameof(ActivityRequestCheck)} first.");
+}
+
+public sealed class RetractionRequestValidator : AbstractValidator<RetractionRequest>
+{
+    public const int MaxReasonLength = 1_000;
+
+    public RetractionRequestValidator() =>
+        RuleFor(r => Text.Clean(r.Reason))
+            .Must(reason => reason is { Length: > 0 and <= MaxReasonLength })
+            .WithMessage($"A retraction needs a 'reason' of 1 to {MaxReasonLength:#,0} characters.")
+            .OverridePropertyName("reason");
 }

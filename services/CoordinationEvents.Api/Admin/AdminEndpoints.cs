@@ -1,7 +1,9 @@
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Statistics;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Authorization;
 using Npgsql;
+using Wolverine.Http;
 
 namespace CoordinationEvents.Api.Admin;
 
@@ -27,18 +29,6 @@ public sealed record RebuildAccepted(string Name, string Status);
 /// <summary>What administrators watch: projections, their lag, rebuilds and the consistency check.</summary>
 public static class AdminEndpoints
 {
-    public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
-    {
-        var group = app.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(Policies.Admin);
-        group.MapGet("/projections", Projections)
-            .WithSummary("Each async projection's position (last applied event), the store's head, the daemon's high water mark, the lag, and whether this instance runs the projections.");
-        group.MapPost("/projections/{name}/rebuild", Rebuild)
-            .WithSummary("Refills the projection's tables from the events in one pass and hands the position back to the daemon; the old figures are served until the swap.");
-        group.MapGet("/verify", Verify)
-            .WithSummary("Recomputes the statistics from the raw events and compares them with the projection at its position. Zero differences expected.");
-        return app;
-    }
-
     public static async Task<ProjectionsResponse> StatusAsync(NpgsqlDataSource db, bool runsHere, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand($"""
@@ -63,16 +53,22 @@ public static class AdminEndpoints
         return new ProjectionsResponse(reader.GetInt64(0), reader.GetInt64(1), runsHere, [status]);
     }
 
-    static async Task<Ok<ProjectionsResponse>> Projections(NpgsqlDataSource db, StatisticsRebuild rebuild, CancellationToken ct) =>
+    [WolverineGet("/api/v1/admin/projections", Name = "Projections"), Authorize(Policy = Policies.Admin), Tags("Admin")]
+    [EndpointSummary("Each async projection's position (last applied event), the store's head, the daemon's high water mark, the lag, and whether this instance runs the projections.")]
+    public static async Task<Ok<ProjectionsResponse>> Projections(NpgsqlDataSource db, StatisticsRebuild rebuild, CancellationToken ct) =>
         TypedResults.Ok(await StatusAsync(db, rebuild.RunsHere(), ct));
 
-    static async Task<Results<Accepted<RebuildAccepted>, ProblemHttpResult>> Rebuild(string name, StatisticsRebuild rebuild, CancellationToken ct)
+    [WolverinePost("/api/v1/admin/projections/{name}/rebuild", Name = "RebuildProjection"), Authorize(Policy = Policies.Admin), Tags("Admin")]
+    [EndpointSummary("Refills the projection's tables from the events in one pass and hands the position back to the daemon; the old figures are served until the swap.")]
+    public static async Task<Results<Accepted<RebuildAccepted>, ProblemHttpResult>> Rebuild(string name, StatisticsRebuild rebuild, CancellationToken ct)
     {
         if (!await rebuild.RequestAsync(name, ct))
             return TypedResults.Problem($"There is no projection '{name}'. Known: {StatisticsProjection.ProjectionName}.", statusCode: 404, title: "Not found");
         return TypedResults.Accepted("/api/v1/admin/projections", new RebuildAccepted(name, "requested"));
     }
 
-    static async Task<Ok<ConsistencyReport>> Verify(ConsistencyCheck check, CancellationToken ct) =>
+    [WolverineGet("/api/v1/admin/verify", Name = "Verify"), Authorize(Policy = Policies.Admin), Tags("Admin")]
+    [EndpointSummary("Recomputes the statistics from the raw events and compares them with the projection at its position. Zero differences expected.")]
+    public static async Task<Ok<ConsistencyReport>> Verify(ConsistencyCheck check, CancellationToken ct) =>
         TypedResults.Ok(await check.RunAsync(ct));
 }

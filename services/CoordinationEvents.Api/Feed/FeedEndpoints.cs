@@ -5,7 +5,9 @@ using CoordinationEvents.Api.Http;
 using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Contracts.V1;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Authorization;
 using Npgsql;
+using Wolverine.Http;
 
 namespace CoordinationEvents.Api.Feed;
 
@@ -19,14 +21,9 @@ public static class FeedEndpoints
 {
     public const int MaxLimit = 1_000;
 
-    public static IEndpointRouteBuilder MapFeedEndpoints(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/api/v1/feed", Get).RequireAuthorization(Policies.Read).WithTags("Feed")
-            .WithSummary("Events after the opaque cursor `after` (omit it to start at the beginning), in the store's global order. Keep nextAfter and ask again; an empty page keeps the same nextAfter.");
-        return app;
-    }
-
-    static async Task<Ok<FeedPage>> Get(NpgsqlDataSource db, CancellationToken ct, string? after = null, int? limit = null)
+    [WolverineGet("/api/v1/feed", Name = "Feed"), Authorize(Policy = Policies.Read), Tags("Feed")]
+    [EndpointSummary("Events after the opaque cursor `after` (omit it to start at the beginning), in the store's global order. Keep nextAfter and ask again; an empty page keeps the same nextAfter.")]
+    public static async Task<Ok<FeedPage>> Get(NpgsqlDataSource db, CancellationToken ct, string? after = null, int? limit = null)
     {
         long cursor = 0;
         if (after is not null && !(long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out cursor)))

@@ -14,6 +14,27 @@ public static class JsonBody
 
     public static readonly JsonSerializerOptions Options = Create();
 
+    /// <summary>The request bodies of this API and their size limits: read by <see cref="StrictJsonBodyStrategy"/>.</summary>
+    public static readonly IReadOnlyDictionary<Type, int> Limits = new Dictionary<Type, int>
+    {
+        [typeof(Contracts.V1.ActivityRequest)] = SingleLimit,
+        [typeof(Contracts.V1.BatchRequest)] = BatchLimit,
+        [typeof(Contracts.V1.RetractionRequest)] = SingleLimit,
+        [typeof(Contracts.V1.UnitRequest)] = SingleLimit,
+    };
+
+    /// <summary>The body of <paramref name="http"/> as a <typeparamref name="T"/>, read strictly (the endpoint's size limit applies).</summary>
+    public static async Task<T> ReadBodyAsync<T>(HttpContext http)
+    {
+        if (typeof(T) != typeof(Contracts.V1.ActivityRequest))
+            return await ReadAsync<T>(http.Request, Limits[typeof(T)], http.RequestAborted);
+        // An activity's shape errors are named the way a batch item's are (ActivityJson), not by the raw exception.
+        var body = await ReadAsync<JsonElement>(http.Request, SingleLimit, http.RequestAborted);
+        return Activities.ActivityJson.TryRead(body, out var request, out var errors)
+            ? (T)(object)request
+            : throw new InputException(errors);
+    }
+
     static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web)

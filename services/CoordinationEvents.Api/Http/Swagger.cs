@@ -24,10 +24,34 @@ public static class Swagger
         {
             [new OpenApiSecuritySchemeReference(ApiKeyHandler.SchemeName, document)] = [],
         });
+        c.OperationFilter<RequestBodiesFilter>();
         c.OperationFilter<ActivityExamplesFilter>();
         c.OperationFilter<StatisticsParameterDocs>();
         c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "").Replace('+', '.'));
     });
+
+    /// <summary>
+    /// The JSON body of each endpoint whose body <see cref="StrictJsonBodyStrategy"/> reads (Wolverine describes only
+    /// the bodies it reads itself): the type comes from the endpoint's accepts metadata.
+    /// </summary>
+    sealed class RequestBodiesFilter : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, Swashbuckle.AspNetCore.SwaggerGen.OperationFilterContext context)
+        {
+            if (operation.RequestBody is not null) return;
+            var accepts = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()
+                .FirstOrDefault(a => a.RequestType is not null);
+            if (accepts is null) return;
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = context.SchemaGenerator.GenerateSchema(accepts.RequestType!, context.SchemaRepository) },
+                },
+            };
+        }
+    }
 
     /// <summary>One example body per activity kind on POST and PUT of an activity, and on the batch.</summary>
     sealed class ActivityExamplesFilter : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter

@@ -6,20 +6,19 @@ using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Api.Units;
 using CoordinationEvents.Contracts.V1;
 
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
 namespace CoordinationEvents.Api.Reports;
 
 /// <summary>The review report (sơ kết, tổng kết) for a unit and period, from one statistics query.</summary>
 public static class ReviewReportEndpoints
 {
-    public static IEndpointRouteBuilder MapReportEndpoints(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/api/v1/reports/review", Get).RequireAuthorization(Policies.Read).WithTags("Reports")
-            .Produces<ReviewReportDocument>(200, "application/json", "text/markdown")
-            .WithSummary("The review report of a unit's subtree (or of every unit) for a period, in the officials' phrasing and Vietnamese number format. format=markdown gives a document ready to paste.");
-        return app;
-    }
-
-    static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, CancellationToken ct,
+    [WolverineGet("/api/v1/reports/review", Name = "ReviewReport"), Authorize(Policy = Policies.Read), Tags("Reports")]
+    [EndpointSummary("The review report of a unit's subtree (or of every unit) for a period, in the officials' phrasing and Vietnamese number format. format=markdown gives a document ready to paste.")]
+    [ProducesResponseType<ReviewReportDocument>(200, "application/json", "text/markdown")]
+    public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, CancellationToken ct,
         string? unitId = null, string? from = null, string? to = null, string? format = null)
     {
         var errors = new Dictionary<string, string[]>();

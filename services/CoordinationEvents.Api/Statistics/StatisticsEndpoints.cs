@@ -5,20 +5,19 @@ using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Units;
 using CoordinationEvents.Contracts.V1;
 
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
 namespace CoordinationEvents.Api.Statistics;
 
 public static class StatisticsEndpoints
 {
-    public static IEndpointRouteBuilder MapStatisticsEndpoints(this IEndpointRouteBuilder app)
-    {
-        app.MapGet("/api/v1/statistics", Get).RequireAuthorization(Policies.Read).WithTags("Statistics")
-            .Produces<StatisticsResponse>(200, "application/json", "text/csv")
-            .WithSummary("Figures for a unit's subtree and a period (from, to inclusive), optionally by kind, and grouped by kind, unit, year, quarter, month or a dimension. Any dimension name filters (comma-separated values). Accept: text/csv gives the rows as CSV.")
-            .WithDescription("Example: ?from=2019-01-01&to=2024-06-30&unitId=phong-tho&kind=patrol,crime-bust&groupBy=kind,year&category=drugs");
-        return app;
-    }
-
-    static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, CancellationToken ct)
+    [WolverineGet("/api/v1/statistics", Name = "Statistics"), Authorize(Policy = Policies.Read), Tags("Statistics")]
+    [EndpointSummary("Figures for a unit's subtree and a period (from, to inclusive), optionally by kind, and grouped by kind, unit, year, quarter, month or a dimension. Any dimension name filters (comma-separated values). Accept: text/csv gives the rows as CSV.")]
+    [EndpointDescription("Example: ?from=2019-01-01&to=2024-06-30&unitId=phong-tho&kind=patrol,crime-bust&groupBy=kind,year&category=drugs")]
+    [ProducesResponseType<StatisticsResponse>(200, "application/json", "text/csv")]
+    public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, CancellationToken ct)
     {
         var tree = await units.GetKnowingAsync([http.Request.Query["unitId"].ToString() is { Length: > 0 } u ? u : null], ct);
         var query = StatisticsQuery.Parse(http.Request.Query, tree);

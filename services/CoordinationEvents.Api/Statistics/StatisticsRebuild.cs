@@ -23,7 +23,7 @@ namespace CoordinationEvents.Api.Statistics;
 /// </para>
 /// </summary>
 public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider services, UnitDirectory units, ILogger<StatisticsRebuild> log)
-    : BackgroundService, IUnitMoveListener
+    : BackgroundService
 {
     public const string RequestTable = "projection_rebuilds";
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
@@ -53,8 +53,6 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
         return true;
     }
 
-    /// <summary>Cells roll up the unit tree as it was when each event was applied: when a unit moves, re-project.</summary>
-    public Task UnitMovedAsync(string unitId, CancellationToken ct) => RequestAsync(StatisticsProjection.ProjectionName, ct);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -203,4 +201,15 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
         {
         }
     }
+}
+
+/// <summary>
+/// Cells roll up the unit tree as it was when each event was applied: when a unit moves, the statistics are
+/// refilled (asked for here, done by <see cref="StatisticsRebuild"/> on the instance that runs the projection).
+/// Handling the message twice asks twice, which is harmless.
+/// </summary>
+public static class UnitMovedHandler
+{
+    public static Task Handle(UnitMoved message, StatisticsRebuild rebuild, CancellationToken ct) =>
+        rebuild.RequestAsync(StatisticsProjection.ProjectionName, ct);
 }

@@ -1,29 +1,53 @@
 using System.Text;
+using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
 using CoordinationEvents.Contracts.V1;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Marten;
 using Npgsql;
+using Wolverine;
+using Wolverine.Http;
 
 namespace CoordinationEvents.Api.Units;
 
-/// <summary>Told when a unit gets a new parent, so that figures rolled up the tree can follow.</summary>
-public interface IUnitMoveListener
-{
-    Task UnitMovedAsync(string unitId, CancellationToken ct);
-}
+/// <summary>
+/// A unit got a new parent: the figures rolled up the tree must follow. Sent through Wolverine's durable local
+/// queue, stored in the same transaction as the move (the outbox), so it is handled even if the process stops
+/// right after the move commits (see <c>Statistics/UnitMovedHandler</c>).
+/// </summary>
+public sealed record UnitMoved(string UnitId, string? FromParentId, string? ToParentId);
 
+/// <summary>
+/// A unit as an administrator sends it, checked as it will be stored (trimmed, NFC). On PUT the id may be left
+/// out: the URL gives it.
+/// </summary>
 public sealed class UnitRequestValidator : AbstractValidator<UnitRequest>
 {
     public UnitRequestValidator()
     {
-        RuleFor(u => u.UnitId).NotEmpty().MaximumLength(64).Matches("^[a-z0-9]+(-[a-z0-9]+)*$")
-            .WithMessage("'unitId' must be a lowercase slug such as 'phong-tho'.");
-        RuleFor(u => u.Name).NotEmpty().MaximumLength(200);
-        RuleFor(u => u.Type).NotEmpty().Must(t => UnitTypes.All.Contains(t))
-            .WithMessage($"'type' must be one of: {string.Join(", ", UnitTypes.All)}.");
+        RuleFor(u => u.UnitId).Custom((id, context) =>
+        {
+            var slug = id?.Trim();
+            if (string.IsNullOrEmpty(slug))
+            {
+                if (id is not null || !IsUpdate(context)) context.AddFailure("unitId", "'unitId' is required: a lowercase slug such as 'phong-tho'.");
+            }
+            else if (slug.Length > 64 || !System.Text.RegularExpressions.Regex.IsMatch(slug, "^[a-z0-9]+(-[a-z0-9]+)*$"))
+                context.AddFailure("unitId", "'unitId' must be a lowercase slug such as 'phong-tho'.");
+        });
+        RuleFor(u => Text.Clean(u.Name)).NotEmpty().WithMessage("'name' is required.")
+            .MaximumLength(200).WithMessage("'name' must be at most 200 characters.").OverridePropertyName("name");
+        RuleFor(u => Text.Clean(u.Type)).Must(t => t is not null && UnitTypes.All.Contains(t))
+            .WithMessage($"'type' must be one of: {string.Join(", ", UnitTypes.All)}.").OverridePropertyName("type");
     }
+
+    static bool IsUpdate(ValidationContext<UnitRequest> context) =>
+        context.RootContextData.TryGetValue(Http.FluentValidationPolicy.HttpContextKey, out var http)
+        && HttpMethods.IsPut(((HttpContext)http).Request.Method);
 }
 
 /// <summary>The unit tree: read by everyone with a key, changed by administrators.</summary>
@@ -38,21 +62,11 @@ public static class UnitEndpoints
         [UnitTypes.Commune] = UnitTypes.District,
     };
 
-    static readonly UnitRequestValidator Validator = new();
+    const string Tag = "Units";
 
-    public static IEndpointRouteBuilder MapUnitEndpoints(this IEndpointRouteBuilder app)
-    {
-        var group = app.MapGroup("/api/v1/units").WithTags("Units");
-        group.MapGet("/", GetTree).RequireAuthorization(Policies.ReadOwn)
-            .WithSummary("The unit tree (provinces at the top). With ?name=, the units whose name contains it (NFC, case-insensitive), as a flat list.");
-        group.MapGet("/{unitId}", GetOne).RequireAuthorization(Policies.ReadOwn);
-        group.MapPost("/", Create).RequireAuthorization(Policies.Admin).Accepts<UnitRequest>("application/json");
-        group.MapPut("/{unitId}", Update).RequireAuthorization(Policies.Admin).Accepts<UnitRequest>("application/json")
-            .WithSummary("Rename or move a unit. Moving it re-projects the statistics, which roll up the tree.");
-        return app;
-    }
-
-    static async Task<Ok<IReadOnlyList<UnitNode>>> GetTree(UnitDirectory directory, string? name, CancellationToken ct)
+    [WolverineGet("/api/v1/units", Name = "UnitTree"), Authorize(Policy = Policies.ReadOwn), Tags(Tag)]
+    [EndpointSummary("The unit tree (provinces at the top). With ?name=, the units whose name contains it (NFC, case-insensitive), as a flat list.")]
+    public static async Task<Ok<IReadOnlyList<UnitNode>>> GetTree(UnitDirectory directory, CancellationToken ct, string? name = null)
     {
         var tree = await directory.GetAsync(ct);
         if (!string.IsNullOrWhiteSpace(name))
@@ -67,16 +81,18 @@ public static class UnitEndpoints
         return TypedResults.Ok<IReadOnlyList<UnitNode>>(tree.Roots.Select(Node).ToArray());
     }
 
-    static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> GetOne(string unitId, UnitDirectory directory, CancellationToken ct)
+    [WolverineGet("/api/v1/units/{unitId}", Name = "GetUnit"), Authorize(Policy = Policies.ReadOwn), Tags(Tag)]
+    public static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> GetOne(string unitId, UnitDirectory directory, CancellationToken ct)
     {
         var unit = (await directory.GetKnowingAsync([unitId], ct)).Find(unitId);
         return unit is null ? NotFound(unitId) : TypedResults.Ok(ToResponse(unit));
     }
 
-    static async Task<Created<UnitResponse>> Create(HttpRequest request, UnitDirectory directory, NpgsqlDataSource db, CancellationToken ct)
+    [WolverinePost("/api/v1/units", Name = "CreateUnit"), Authorize(Policy = Policies.Admin), Tags(Tag)]
+    [ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
+    public static async Task<Created<UnitResponse>> Create(UnitRequest request, UnitDirectory directory, NpgsqlDataSource db, CancellationToken ct)
     {
-        var body = Normalize(await JsonBody.ReadAsync<UnitRequest>(request, JsonBody.SingleLimit, ct));
-        Validate(body);
+        var body = Normalize(request);
         var tree = await directory.GetKnowingAsync([body.UnitId, body.ParentId], ct);
         if (tree.Exists(body.UnitId!))
             throw new ProblemException(409, "Unit exists", $"A unit with id '{body.UnitId}' already exists.");
@@ -94,12 +110,13 @@ public static class UnitEndpoints
         return TypedResults.Created($"/api/v1/units/{unit.UnitId}", ToResponse(unit));
     }
 
-    static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> Update(
-        string unitId, HttpRequest request, UnitDirectory directory, NpgsqlDataSource db, IEnumerable<IUnitMoveListener> listeners, CancellationToken ct)
+    [WolverinePut("/api/v1/units/{unitId}", Name = "UpdateUnit"), Authorize(Policy = Policies.Admin), Tags(Tag)]
+    [EndpointSummary("Rename or move a unit. A move reaches the statistics, which roll up the tree, through a durable message.")]
+    public static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> Update(
+        string unitId, UnitRequest request, UnitDirectory directory, IDocumentSession session, IMessageBus bus, CancellationToken ct)
     {
-        var body = Normalize(await JsonBody.ReadAsync<UnitRequest>(request, JsonBody.SingleLimit, ct));
+        var body = Normalize(request);
         body = body with { UnitId = body.UnitId ?? unitId };
-        Validate(body);
         if (body.UnitId != unitId)
             throw InputException.For("unitId", "A unit's id cannot change; it must equal the id in the URL.");
         var tree = await directory.GetKnowingAsync([unitId, body.ParentId], ct);
@@ -109,15 +126,14 @@ public static class UnitEndpoints
             throw InputException.For("type", "The type of a unit that has children cannot change.");
         CheckParent(tree, unitId, body.Type!, body.ParentId);
 
-        await using var cmd = db.CreateCommand("update units set name = $2, type = $3, parent_id = $4, updated_at = now() where unit_id = $1");
-        cmd.Parameters.AddWithValue(unitId);
-        cmd.Parameters.AddWithValue(body.Name!);
-        cmd.Parameters.AddWithValue(body.Type!);
-        cmd.Parameters.AddWithValue((object?)body.ParentId ?? DBNull.Value);
-        await cmd.ExecuteNonQueryAsync(ct);
+        // The move and its message commit together (Wolverine's outbox in Marten's transaction).
+        if (body.ParentId is null)
+            session.QueueSqlCommand("update units set name = ?, type = ?, parent_id = null, updated_at = now() where unit_id = ?", body.Name!, body.Type!, unitId);
+        else
+            session.QueueSqlCommand("update units set name = ?, type = ?, parent_id = ?, updated_at = now() where unit_id = ?", body.Name!, body.Type!, body.ParentId, unitId);
+        if (existing.ParentId != body.ParentId) await bus.PublishAsync(new UnitMoved(unitId, existing.ParentId, body.ParentId));
+        await session.SaveChangesAsync(ct);
         await directory.ReloadAsync(ct);
-        if (existing.ParentId != body.ParentId)
-            foreach (var listener in listeners) await listener.UnitMovedAsync(unitId, ct);
         return TypedResults.Ok(ToResponse(new Unit(unitId, body.Name!, body.Type!, body.ParentId)));
     }
 
@@ -128,14 +144,6 @@ public static class UnitEndpoints
         Type = u.Type?.Trim(),
         ParentId = string.IsNullOrWhiteSpace(u.ParentId) ? null : u.ParentId.Trim(),
     };
-
-    static void Validate(UnitRequest body)
-    {
-        var result = Validator.Validate(body);
-        if (!result.IsValid)
-            throw new InputException(result.Errors.GroupBy(e => char.ToLowerInvariant(e.PropertyName[0]) + e.PropertyName[1..])
-                .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).ToArray()));
-    }
 
     static void CheckParent(UnitTree tree, string unitId, string type, string? parentId)
     {

@@ -47,7 +47,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["ApiKeys:1:Client"] = "other-reporter",
             ["ApiKeys:1:Role"] = Roles.Reporter,
             ["ApiKeys:1:KeySha256"] = ApiKeyOptions.Hash(OtherReporterKey),
-            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("CE_TEST_LOG") ?? "Warning",
         }));
     }
 

@@ -73,6 +73,9 @@ public sealed class UnitApiTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         var moved = await admin.PutAsJsonAsync("/api/v1/units/xa-di-chuyen", new { name = "Xã di chuyển", type = "commune", parentId = "sin-ho" });
         Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        // The move reaches the statistics through a durable message, then a rebuild: wait for the figures to follow.
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await Patrols("sin-ho") != sinHo + 7 && DateTime.UtcNow < deadline) await Task.Delay(50);
         await api.WaitForProjectionsAsync();
 
         Assert.Equal(namNhun - 7, await Patrols("nam-nhun"));
