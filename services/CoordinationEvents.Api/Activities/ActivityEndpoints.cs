@@ -66,7 +66,7 @@ public static class ActivityEndpoints
         var today = TodayInVietnam(clock);
         var results = new BatchItemResult[batch.Activities.Count];
         var valid = new List<(int Index, RecordRequest Request)>();
-        var tree = await units.GetKnowingAsync(batch.Activities.SelectMany(UnitIdsIn), ct);
+        var tree = await units.GetKnowingAsync(batch.Activities.SelectMany(ActivityJson.UnitIdsIn), ct);
         for (var i = 0; i < batch.Activities.Count; i++)
         {
             var outcome = ActivityValidation.Validate(batch.Activities[i], tree, today);
@@ -91,18 +91,6 @@ public static class ActivityEndpoints
                 ? new Dictionary<string, string[]> { ["externalId"] = ["This externalId was already recorded with other content."] }
                 : null);
         return TypedResults.Ok(new BatchResponse(results));
-    }
-
-    /// <summary>The unit ids an activity body names, so that a unit created a moment ago is known.</summary>
-    static IEnumerable<string?> UnitIdsIn(JsonElement item)
-    {
-        if (item.ValueKind != JsonValueKind.Object) yield break;
-        if (item.TryGetProperty("unitId", out var u) && u.ValueKind == JsonValueKind.String) yield return u.GetString();
-        if (item.TryGetProperty("partnerUnitIds", out var p) && p.ValueKind == JsonValueKind.Array)
-            foreach (var partner in p.EnumerateArray())
-                if (partner.ValueKind == JsonValueKind.String) yield return partner.GetString();
-        if (item.TryGetProperty("location", out var l) && l.ValueKind == JsonValueKind.Object
-            && l.TryGetProperty("communeId", out var c) && c.ValueKind == JsonValueKind.String) yield return c.GetString();
     }
 
     static async Task<Results<Ok<ActivityResponse>, ProblemHttpResult>> Get(
@@ -171,9 +159,7 @@ public static class ActivityEndpoints
     static async Task<Ok<ActivityWritten>> Retract(Guid activityId, HttpContext http, ActivityCommands commands, UnitDirectory units, CancellationToken ct)
     {
         var request = await JsonBody.ReadAsync<RetractionRequest>(http.Request, JsonBody.SingleLimit, ct);
-        var reason = request.Reason?.Trim().Normalize(NormalizationForm.FormC);
-        if (string.IsNullOrEmpty(reason) || reason.Length > 1_000)
-            throw InputException.For("reason", "A retraction needs a 'reason' of 1 to 1,000 characters.");
+        if (!ActivityValidation.TryReadReason(request, out var reason, out var errors)) throw new InputException(errors);
         var caller = Caller.From(http.User);
 
         var state = await commands.HandleAsync(activityId, IfMatch(http), now => new RetractActivity(activityId, reason, now),
@@ -184,7 +170,7 @@ public static class ActivityEndpoints
 
     static async Task<ActivityContent> ValidateAsync(JsonElement body, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
-        var tree = await units.GetKnowingAsync(UnitIdsIn(body), ct);
+        var tree = await units.GetKnowingAsync(ActivityJson.UnitIdsIn(body), ct);
         var outcome = ActivityValidation.Validate(body, tree, TodayInVietnam(clock));
         return outcome.Content ?? throw new InputException(outcome.Errors);
     }
@@ -215,7 +201,7 @@ public static class ActivityEndpoints
     static string ETag(int version) => $"\"{version}\"";
 
     static string? CorrelationId(HttpContext http) =>
-        http.Request.Headers.TryGetValue("X-Correlation-Id", out var id) && id.ToString().Length is > 0 and <= 200 ? id.ToString() : http.TraceIdentifier;
+        http.Request.Headers.TryGetValue("X-Correlation-Id", out var id) && id.ToString().Length is > 0 and <= 200 && Text.IsStorable(id.ToString()) ? id.ToString() : http.TraceIdentifier;
 
     internal static DateOnly? ParseDate(string? text, string field, Dictionary<string, string[]> errors)
     {

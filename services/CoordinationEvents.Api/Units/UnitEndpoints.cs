@@ -1,8 +1,8 @@
-using System.Text;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
 using CoordinationEvents.Contracts.V1;
 using FluentValidation;
+using CoordinationEvents.Api.Activities;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
@@ -20,7 +20,7 @@ public sealed class UnitRequestValidator : AbstractValidator<UnitRequest>
     {
         RuleFor(u => u.UnitId).NotEmpty().MaximumLength(64).Matches("^[a-z0-9]+(-[a-z0-9]+)*$")
             .WithMessage("'unitId' must be a lowercase slug such as 'phong-tho'.");
-        RuleFor(u => u.Name).NotEmpty().MaximumLength(200);
+        RuleFor(u => u.Name).NotEmpty().MaximumLength(200).Must(Text.IsStorable).WithMessage(Text.NotStorable("name"));
         RuleFor(u => u.Type).NotEmpty().Must(t => UnitTypes.All.Contains(t))
             .WithMessage($"'type' must be one of: {string.Join(", ", UnitTypes.All)}.");
     }
@@ -57,7 +57,7 @@ public static class UnitEndpoints
         var tree = await directory.GetAsync(ct);
         if (!string.IsNullOrWhiteSpace(name))
         {
-            var needle = name.Trim().Normalize(NormalizationForm.FormC);
+            var needle = Text.Clean(name)!;
             return TypedResults.Ok<IReadOnlyList<UnitNode>>(tree.All
                 .Where(u => u.Name.Contains(needle, StringComparison.CurrentCultureIgnoreCase))
                 .OrderBy(u => u.UnitId, StringComparer.Ordinal)
@@ -124,7 +124,7 @@ public static class UnitEndpoints
     static UnitRequest Normalize(UnitRequest u) => u with
     {
         UnitId = u.UnitId?.Trim(),
-        Name = u.Name?.Trim().Normalize(NormalizationForm.FormC),
+        Name = Text.IsStorable(u.Name) ? Text.Clean(u.Name) : u.Name,   // text that cannot be stored is the validator's to refuse
         Type = u.Type?.Trim(),
         ParentId = string.IsNullOrWhiteSpace(u.ParentId) ? null : u.ParentId.Trim(),
     };
