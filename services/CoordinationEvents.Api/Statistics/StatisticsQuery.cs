@@ -187,28 +187,38 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         return new StatisticsResponse(q.From, q.To, q.UnitId, q.Kinds, q.Filters, q.GroupBy, ordered, Order(totals));
     }
 
-    /// <summary>[from, to] as whole months plus at most two runs of days (the ragged ends).</summary>
+    /// <summary>[from, to] as whole months plus at most two runs of days (the ragged ends). Months are counted
+    /// as numbers (<see cref="MonthIndex"/>), never by date arithmetic, so the edges of the calendar (0001-01-01,
+    /// 9999-12-31) do not overflow.</summary>
     public static ((DateOnly First, DateOnly Last) Months, (DateOnly First, DateOnly Last)[] Days) Decompose(DateOnly from, DateOnly to)
     {
         var none = (DateOnly.MaxValue, DateOnly.MinValue);
-        var firstMonth = from.Day == 1 ? from : new DateOnly(from.Year, from.Month, 1).AddMonths(1);
-        var afterLastMonth = new DateOnly(to.Year, to.Month, 1);
-        if (to == afterLastMonth.AddMonths(1).AddDays(-1)) afterLastMonth = afterLastMonth.AddMonths(1);
+        var firstMonth = from.Day == 1 ? MonthIndex(from) : MonthIndex(from) + 1;
+        var afterLastMonth = to == MonthEnd(MonthIndex(to)) ? MonthIndex(to) + 1 : MonthIndex(to);
         if (firstMonth >= afterLastMonth) return (none, [(from, to), none]); // no whole month inside
-        var head = from < firstMonth ? (from, firstMonth.AddDays(-1)) : none;
-        var tail = to >= afterLastMonth ? (afterLastMonth, to) : none;
-        return ((firstMonth, afterLastMonth.AddMonths(-1)), [head, tail]);
+        var head = from.Day == 1 ? none : (from, MonthEnd(MonthIndex(from)));
+        var tail = afterLastMonth == MonthIndex(to) ? (MonthStart(afterLastMonth), to) : none;
+        return ((MonthStart(firstMonth), MonthStart(afterLastMonth - 1)), [head, tail]);
     }
+
+    /// <summary>Months since year 0: January 0001 is 12, December 9999 is <see cref="LastMonth"/>.</summary>
+    static int MonthIndex(DateOnly date) => date.Year * 12 + date.Month - 1;
+
+    static readonly int LastMonth = MonthIndex(DateOnly.MaxValue);
+
+    static DateOnly MonthStart(int month) => new(month / 12, month % 12 + 1, 1);
+
+    static DateOnly MonthEnd(int month) => month >= LastMonth ? DateOnly.MaxValue : MonthStart(month + 1).AddDays(-1);
 
     /// <summary>Rows are time buckets that overlap [from, to]; a bucket's stock is taken at its end, clipped to `to`.</summary>
     static IEnumerable<(string Label, DateOnly Start, DateOnly End)> Buckets(StatisticsQuery q)
     {
         var months = q.TimeKey switch { StatisticsQuery.Year => 12, StatisticsQuery.Quarter => 3, _ => 1 };
-        var start = new DateOnly(q.From.Year, months == 12 ? 1 : (q.From.Month - 1) / months * months + 1, 1);
-        for (var b = start; b <= q.To; b = b.AddMonths(months))
+        var first = q.From.Year * 12 + (months == 12 ? 0 : (q.From.Month - 1) / months * months);
+        for (var m = first; m <= LastMonth && MonthStart(m) <= q.To; m += months)
         {
-            var end = b.AddMonths(months).AddDays(-1);
-            yield return (TimeLabel(q.TimeKey!, b), b, end < q.To ? end : q.To);
+            var end = MonthEnd(m + months - 1);
+            yield return (TimeLabel(q.TimeKey!, MonthStart(m)), MonthStart(m), end < q.To ? end : q.To);
         }
     }
 
