@@ -3,6 +3,7 @@ using CoordinationEvents.Api.Activities;
 using CoordinationEvents.EventStore;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace CoordinationEvents.Api.Http;
 
@@ -62,4 +63,23 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         {
             Status = 400, Title = "One or more fields are invalid.", Detail = detail,
         };
+}
+
+/// <summary>
+/// The last of the problem writers: ASP.NET's default one writes only when the request's Accept header admits
+/// JSON, so a client asking for <c>text/csv</c> or <c>text/markdown</c> got an error status with an empty body.
+/// Registered after <c>AddProblemDetails</c>, this one writes the same document whatever the Accept header says.
+/// </summary>
+public sealed class FallbackProblemDetailsWriter(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
+{
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var http = context.HttpContext;
+        var problem = context.ProblemDetails;
+        problem.Status ??= http.Response.StatusCode;
+        problem.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.Id ?? http.TraceIdentifier);
+        return new ValueTask(http.Response.WriteAsJsonAsync(problem, problem.GetType(), json.Value.SerializerOptions, "application/problem+json", http.RequestAborted));
+    }
 }
