@@ -120,6 +120,9 @@ public static class ActivityJson
         var name = field.Contains('.') ? field[(field.LastIndexOf('.') + 1)..] : field;
         if (key == BodyKey)
             return $"The body could not be read: {WithoutPath(e.Message)}";
+        if (e.InnerException is InvalidOperationException { Message: var reading } && KnownFields.Contains(field)
+            && (reading.Contains("UTF-16", StringComparison.Ordinal) || reading.Contains("UTF-8", StringComparison.Ordinal)))
+            return Text.NotStorable(key);   // an unpaired surrogate escape, or bytes that are not UTF-8
         if (!KnownFields.Contains(field))
             return $"'{name}' is not a field of {(field.StartsWith("location.", StringComparison.OrdinalIgnoreCase) ? "a location" : "an activity")}.";
         if (e.Message.StartsWith("Duplicate", StringComparison.Ordinal))
