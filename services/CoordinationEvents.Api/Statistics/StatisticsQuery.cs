@@ -21,6 +21,21 @@ public sealed record StatisticsQuery(
     public static readonly IReadOnlyList<string> GroupKeys = [Kind, Unit, Year, Quarter, Month, .. KindCatalog.DimensionNames];
     static readonly HashSet<string> Reserved = ["from", "to", "unitId", "kind", "groupBy"];
 
+    /// <summary>The most rows a time grouping may give (1900–2099 by month): a period from 0001-01-01 to
+    /// 9999-12-31 by month would be 120,000 rows, each with the stocks of every unit looked up.</summary>
+    public const int MaxTimeRows = 2_400;
+
+    static int TimeRows(string time, DateOnly from, DateOnly to)
+    {
+        static int Month(DateOnly d) => d.Year * 12 + d.Month - 1;
+        return time switch
+        {
+            Year => to.Year - from.Year + 1,
+            Quarter => Month(to) / 3 - Month(from) / 3 + 1,
+            _ => Month(to) - Month(from) + 1,
+        };
+    }
+
     /// <summary>Parses the query string; every problem is reported at once, by parameter name.</summary>
     public static StatisticsQuery Parse(IQueryCollection query, UnitTree units)
     {
@@ -50,6 +65,8 @@ public sealed record StatisticsQuery(
         var badGroups = groupBy.Where(g => !GroupKeys.Contains(g)).ToArray();
         if (badGroups.Length > 0) errors["groupBy"] = [$"Unknown groupBy: {string.Join(", ", badGroups)}. Known: {string.Join(", ", GroupKeys)}."];
         else if (groupBy.Count(TimeKeys.Contains) > 1) errors["groupBy"] = ["Group by one of year, quarter and month at a time."];
+        else if (groupBy.FirstOrDefault(TimeKeys.Contains) is { } time && from <= to && TimeRows(time, from!.Value, to!.Value) is var rows && rows > MaxTimeRows)
+            errors["groupBy"] = [$"'groupBy={time}' from {from:yyyy-MM-dd} to {to:yyyy-MM-dd} gives {rows:#,0} time rows; at most {MaxTimeRows:#,0} per query (200 years by month): shorten the period or group by a longer time."];
 
         var filters = new Dictionary<string, IReadOnlyList<string>>();
         foreach (var (name, value) in query)

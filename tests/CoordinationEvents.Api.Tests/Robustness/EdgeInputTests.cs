@@ -83,15 +83,21 @@ public sealed class EdgeInputTests(ApiFactory api) : IClassFixture<ApiFactory>
 
     [Theory]
     [InlineData("0001-01-01", "9999-12-31", "")]
-    [InlineData("0001-01-01", "9999-12-31", "&groupBy=year")]
+    [InlineData("0001-01-01", "2000-12-31", "&groupBy=year")]
+    [InlineData("8000-01-01", "9999-12-31", "&groupBy=year")]
     [InlineData("9999-12-05", "9999-12-31", "&groupBy=month")]
     [InlineData("9999-12-31", "9999-12-31", "&groupBy=quarter")]
     [InlineData("0001-01-01", "0001-01-01", "&groupBy=month")]
-    [InlineData("0001-01-02", "9999-12-30", "&kind=self-management&groupBy=year")]
+    [InlineData("8000-01-02", "9999-12-30", "&kind=self-management&groupBy=year")]
+    [InlineData("9999-10-02", "9999-12-31", "&kind=self-management&groupBy=quarter")]
+    [InlineData("1900-01-01", "2099-12-31", "&kind=self-management&groupBy=month")]
     public async Task Statistics_at_the_edges_of_the_calendar_answer(string from, string to, string more)
     {
         using var reporter = api.Reporter;
         await reporter.PostJsonAsync("/api/v1/activities", Patrol("edges-patrol"));
+        var stock = JsonNode.Parse(ActivityExamples.ByKind["self-management"])!;
+        stock["externalId"] = "edges-stock";
+        await reporter.PostJsonAsync("/api/v1/activities", stock.ToJsonString());
         await api.WaitForProjectionsAsync();
         using var analyst = api.Analyst;
 
@@ -100,8 +106,18 @@ public sealed class EdgeInputTests(ApiFactory api) : IClassFixture<ApiFactory>
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         var totals = JsonSerializer.Deserialize<JsonElement>(text).GetProperty("totals");
-        var wholeRange = from == "0001-01-01" && to == "9999-12-31";
-        if (wholeRange) Assert.True(totals.GetProperty("patrols").GetInt32() >= 1, text);
+        if (from == "0001-01-01" && to == "9999-12-31")
+            Assert.True(totals.GetProperty(more.Contains("self-management") ? "selfManagedCollectives" : "activities").GetInt32() >= 1, text[..Math.Min(text.Length, 2_000)]);
+    }
+
+    [Theory]
+    [InlineData("month", "1900-01-01", "2100-01-01")]
+    [InlineData("quarter", "0001-01-01", "9999-12-31")]
+    [InlineData("month", "0001-01-01", "9999-12-31")]
+    public async Task A_time_grouping_of_more_than_2400_rows_is_a_400_naming_groupBy(string time, string from, string to)
+    {
+        using var analyst = api.Analyst;
+        await (await analyst.GetAsync($"/api/v1/statistics?from={from}&to={to}&groupBy={time}")).AssertProblemAsync(400, "groupBy");
     }
 
     [Theory]
@@ -183,7 +199,9 @@ public sealed class EdgeInputTests(ApiFactory api) : IClassFixture<ApiFactory>
             }
         }).Replace("LONE", "\\ud800", StringComparison.Ordinal);
 
-        await (await reporter.PostJsonAsync("/api/v1/activities", body)).AssertProblemAsync(400);
+        var problem = await (await reporter.PostJsonAsync("/api/v1/activities", body)).AssertProblemAsync(400);
+        if (field == "unitId")
+            Assert.Contains("cannot be stored", problem.GetProperty("errors").GetProperty("unitId")[0].GetString());
         var batch = await reporter.PostJsonAsync("/api/v1/activities/batch", $"{{\"activities\":[{body}]}}");
         Assert.Equal(HttpStatusCode.OK, batch.StatusCode);
         Assert.Equal("invalid", (await batch.JsonAsync()).GetProperty("results")[0].GetProperty("status").GetString());
