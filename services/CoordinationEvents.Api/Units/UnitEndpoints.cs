@@ -1,8 +1,8 @@
+using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
 using CoordinationEvents.Contracts.V1;
 using FluentValidation;
-using CoordinationEvents.Api.Activities;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 
