@@ -82,6 +82,14 @@ public sealed class Mutations(Random random)
 
     public int Next(int max) => random.Next(max);
 
+    /// <summary>A Guid from the seed, so that a replay asks for the same unknown ids.</summary>
+    public Guid NewGuid()
+    {
+        var bytes = new byte[16];
+        random.NextBytes(bytes);
+        return new Guid(bytes);
+    }
+
     // ---------- JSON values ----------
 
     public JsonNode? JunkValue(int depth = 0)
@@ -139,7 +147,7 @@ public sealed class Mutations(Random random)
             switch (random.Next(4))
             {
                 case 0: copy.Add(JsonValue.Create(Pick(Strings))); break;
-                case 1: if (copy.Count > 0) copy.Add(copy[0]!.DeepClone()); break;
+                case 1: if (copy.Count > 0) copy.Add(copy[0]?.DeepClone()); break;
                 case 2: Shuffle(copy); break;
                 default: copy.Add(JsonValue.Create(Pick(KnownIds))); break;
             }
