@@ -209,6 +209,28 @@ public sealed class EdgeInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Theory]
+    [InlineData("summary")]
+    [InlineData("externalId")]
+    [InlineData("unitId")]
+    public async Task Bytes_that_are_not_UTF8_in_a_string_are_a_400_naming_the_field(string field)
+    {
+        using var reporter = api.Reporter;
+        var before = await api.EventCountAsync();
+        var json = Patrol($"utf8-{field}", a => a[field] = "BAD");
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json).ToList();
+        var at = System.Text.Encoding.UTF8.GetBytes(json[..json.IndexOf("BAD", StringComparison.Ordinal)]).Length;
+        bytes.RemoveRange(at, 3);
+        bytes.InsertRange(at, [0xC3, 0x28, 0xFF]);   // a broken two-byte sequence, then a byte UTF-8 never uses
+        var content = new ByteArrayContent(bytes.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+
+        var response = await reporter.PostAsync("/api/v1/activities", content);
+
+        await response.AssertProblemAsync(400, field);
+        Assert.Equal(before, await api.EventCountAsync());
+    }
+
+    [Theory]
     [InlineData("0001-01-01", "9999-12-31")]
     [InlineData("0001-01-01", "0001-01-01")]
     [InlineData("0001-01-15", "0001-03-02")]
