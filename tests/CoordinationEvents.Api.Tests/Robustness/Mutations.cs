@@ -108,7 +108,7 @@ public sealed class Mutations(Random random)
                     _ => new JsonArray(JsonValue.Create(Pick(KnownIds)), JsonValue.Create(Pick(KnownIds)), JsonValue.Create(Pick(KnownIds))),
                 };
             case 4:
-                return new JsonObject { [Pick(UnknownFields).Replace("§", "_")] = JunkValue(depth + 1), ["patrols"] = JunkValue(depth + 1) };
+                return new JsonObject { [Pick(UnknownFields)] = JunkValue(depth + 1), ["patrols"] = JunkValue(depth + 1) };
             default:
                 return Deep(random.Next(2) == 0 ? 10 : 70);
         }
@@ -178,7 +178,7 @@ public sealed class Mutations(Random random)
             var op = random.Next(10);
             if (op == 0 && parent is JsonObject o1) { o1.Remove(name!); continue; }
             if (op == 0 && parent is JsonArray a1) { a1.RemoveAt(index); continue; }
-            if (op == 1 && parent is JsonObject o2) { o2[Pick(UnknownFields).Replace("§", "_") + (Chance(0.5) ? "" : random.Next(9))] = JunkValue(); continue; }
+            if (op == 1 && parent is JsonObject o2) { o2[Pick(UnknownFields) + (Chance(0.5) ? "" : random.Next(9))] = JunkValue(); continue; }
             JsonNode? replacement = op switch
             {
                 2 => JunkValue(),
