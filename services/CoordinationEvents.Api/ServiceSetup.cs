@@ -73,6 +73,7 @@ public static class ServiceSetup
         services.AddAuthorization(Policies.Add);
 
         services.AddProblemDetails();
+        services.AddSingleton<IProblemDetailsWriter, FallbackProblemDetailsWriter>(); // after the default writer: whatever the Accept header
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);

@@ -11,7 +11,9 @@ namespace CoordinationEvents.Api.Activities;
 /// Built by <see cref="ActivityValidation.Validate(ActivityRequest, IUnitLookup, DateOnly)"/>, never by hand
 /// from a request.
 /// </summary>
-/// <param name="PartnerUnitIds">De-duplicated, in the order the posting system gave them.</param>
+/// <param name="PartnerUnitIds">De-duplicated, in the order the posting system gave them. A set as far as
+/// content goes: <see cref="CanonicalJson"/> (so the hash and equality) sorts it, so a repeat or a correction
+/// that lists the same partners in another order is the same content.</param>
 /// <param name="Location">Null when the request had none (or only empty fields); otherwise its
 /// <c>Markers</c> is never null.</param>
 /// <param name="Summary">Empty when the request had none.</param>
@@ -66,7 +68,7 @@ public sealed record ActivityContent(
 
     /// <summary>
     /// One fixed serialization of the content: camelCase, fields in declaration order, every optional field
-    /// written (null or empty), detail keys in ordinal order, numbers without trailing zeros, strings escaped
+    /// written (null or empty), partner ids as a set (distinct, ordinal order), detail keys in ordinal order, numbers without trailing zeros, strings escaped
     /// only where JSON requires it plus every UTF-16 surrogate as <c>\uXXXX</c> (so the form does not depend on
     /// an encoder's Unicode tables, which change between runtime versions).
     /// </summary>
@@ -77,7 +79,7 @@ public sealed record ActivityContent(
         Property(json, "externalId", first: true); String(json, ExternalId);
         Property(json, "kind"); String(json, Kind);
         Property(json, "unitId"); String(json, UnitId);
-        Property(json, "partnerUnitIds"); StringArray(json, PartnerUnitIds);
+        Property(json, "partnerUnitIds"); StringArray(json, PartnerUnitIds.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray());
         Property(json, "occurredOn"); Date(json, OccurredOn);
         Property(json, "endsOn"); Date(json, EndsOn);
         Property(json, "location");

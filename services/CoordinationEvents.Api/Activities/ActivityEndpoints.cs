@@ -63,7 +63,7 @@ public static class ActivityEndpoints
         var today = TodayInVietnam(clock);
         var results = new BatchItemResult[batch.Activities.Count];
         var valid = new List<(int Index, RecordRequest Request)>();
-        var tree = await units.GetKnowingAsync(batch.Activities.SelectMany(UnitIdsIn), ct);
+        var tree = await units.GetKnowingAsync(batch.Activities.SelectMany(ActivityJson.UnitIdsIn), ct);
         for (var i = 0; i < batch.Activities.Count; i++)
         {
             var outcome = ActivityValidation.Validate(batch.Activities[i], tree, today);
@@ -88,18 +88,6 @@ public static class ActivityEndpoints
                 ? new Dictionary<string, string[]> { ["externalId"] = ["This externalId was already recorded with other content."] }
                 : null);
         return TypedResults.Ok(new BatchResponse(results));
-    }
-
-    /// <summary>The unit ids an activity body names, so that a unit created a moment ago is known.</summary>
-    static IEnumerable<string?> UnitIdsIn(JsonElement item)
-    {
-        if (item.ValueKind != JsonValueKind.Object) yield break;
-        if (item.TryGetProperty("unitId", out var u) && u.ValueKind == JsonValueKind.String) yield return u.GetString();
-        if (item.TryGetProperty("partnerUnitIds", out var p) && p.ValueKind == JsonValueKind.Array)
-            foreach (var partner in p.EnumerateArray())
-                if (partner.ValueKind == JsonValueKind.String) yield return partner.GetString();
-        if (item.TryGetProperty("location", out var l) && l.ValueKind == JsonValueKind.Object
-            && l.TryGetProperty("communeId", out var c) && c.ValueKind == JsonValueKind.String) yield return c.GetString();
     }
 
     [WolverineGet("/api/v1/activities/{activityId}", Name = "GetActivity"), Authorize(Policy = Policies.ReadOwn), Tags(Tag)]
@@ -199,7 +187,7 @@ public static class ActivityEndpoints
         Guid activityId, RetractionRequest request, [WriteAggregate(Required = true)] IEventStream<Activity> stream,
         HttpContext http, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
-        var reason = Text.Clean(request.Reason)!;
+        if (!ActivityValidation.TryReadReason(request, out var reason, out _)) throw new InvalidOperationException("validated by RetractionRequestValidator");
         return await DecideAsync(stream, IfMatch(http), new RetractActivity(activityId, reason, clock.GetUtcNow()), Caller.From(http.User), http, units, ct);
     }
 
@@ -248,7 +236,7 @@ public static class ActivityEndpoints
     static string ETag(int version) => $"\"{version}\"";
 
     static string? CorrelationId(HttpContext http) =>
-        http.Request.Headers.TryGetValue("X-Correlation-Id", out var id) && id.ToString().Length is > 0 and <= 200 ? id.ToString() : http.TraceIdentifier;
+        http.Request.Headers.TryGetValue("X-Correlation-Id", out var id) && id.ToString().Length is > 0 and <= 200 && Text.IsStorable(id.ToString()) ? id.ToString() : http.TraceIdentifier;
 
     internal static DateOnly? ParseDate(string? text, string field, Dictionary<string, string[]> errors)
     {
@@ -303,13 +291,13 @@ public sealed class ActivityRequestCheck(UnitDirectory units, TimeProvider clock
         ?? throw new InvalidOperationException($"The request was not validated: {nameof(FluentValidationPolicy)} runs {nameof(ActivityRequestCheck)} first.");
 }
 
+/// <summary>The body of a retraction: a reason of 1 to 1,000 characters that can be stored (<see cref="ActivityValidation.TryReadReason"/>).</summary>
 public sealed class RetractionRequestValidator : AbstractValidator<RetractionRequest>
 {
-    public const int MaxReasonLength = 1_000;
-
-    public RetractionRequestValidator() =>
-        RuleFor(r => Text.Clean(r.Reason))
-            .Must(reason => reason is { Length: > 0 and <= MaxReasonLength })
-            .WithMessage($"A retraction needs a 'reason' of 1 to {MaxReasonLength:#,0} characters.")
-            .OverridePropertyName("reason");
+    public RetractionRequestValidator() => RuleFor(r => r).Custom((request, context) =>
+    {
+        if (!ActivityValidation.TryReadReason(request, out _, out var errors))
+            foreach (var (key, messages) in errors)
+                foreach (var message in messages) context.AddFailure(key, message);
+    });
 }

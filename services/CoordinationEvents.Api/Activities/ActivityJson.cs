@@ -73,6 +73,40 @@ public static class ActivityJson
         }
     }
 
+    /// <summary>
+    /// The unit ids an activity body names (<c>unitId</c>, <c>partnerUnitIds</c>, <c>location.communeId</c>), so
+    /// that the caller can make sure a unit created a moment ago is known before validating. Never throws on odd
+    /// input: anything that is not a JSON string of valid text (a number, an unpaired surrogate escape, bytes
+    /// that are not UTF-8) is skipped, for validation to report under its key.
+    /// </summary>
+    public static IEnumerable<string> UnitIdsIn(JsonElement item)
+    {
+        if (item.ValueKind != JsonValueKind.Object) yield break;
+        if (item.TryGetProperty("unitId", out var unit) && TryGetString(unit, out var unitId)) yield return unitId;
+        if (item.TryGetProperty("partnerUnitIds", out var partners) && partners.ValueKind == JsonValueKind.Array)
+            foreach (var partner in partners.EnumerateArray())
+                if (TryGetString(partner, out var partnerId)) yield return partnerId;
+        if (item.TryGetProperty("location", out var location) && location.ValueKind == JsonValueKind.Object
+            && location.TryGetProperty("communeId", out var commune) && TryGetString(commune, out var communeId)) yield return communeId;
+    }
+
+    /// <summary>The string a JSON value holds, if it is a string of valid text; false for anything else.</summary>
+    public static bool TryGetString(JsonElement value, [NotNullWhen(true)] out string? s)
+    {
+        s = null;
+        if (value.ValueKind != JsonValueKind.String)
+            return false;
+        try
+        {
+            s = value.GetString()!;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;   // an unpaired surrogate escape, or bytes that are not UTF-8
+        }
+    }
+
     /// <summary>The error key for a <see cref="JsonException"/>: its path without the leading <c>$.</c>.</summary>
     public static string ErrorKey(JsonException e) =>
         e.Path is null or "$" or "" ? BodyKey
@@ -86,6 +120,9 @@ public static class ActivityJson
         var name = field.Contains('.') ? field[(field.LastIndexOf('.') + 1)..] : field;
         if (key == BodyKey)
             return $"The body could not be read: {WithoutPath(e.Message)}";
+        if (e.InnerException is InvalidOperationException { Message: var reading } && KnownFields.Contains(field)
+            && (reading.Contains("UTF-16", StringComparison.Ordinal) || reading.Contains("UTF-8", StringComparison.Ordinal)))
+            return Text.NotStorable(key);   // an unpaired surrogate escape, or bytes that are not UTF-8
         if (!KnownFields.Contains(field))
             return $"'{name}' is not a field of {(field.StartsWith("location.", StringComparison.OrdinalIgnoreCase) ? "a location" : "an activity")}.";
         if (e.Message.StartsWith("Duplicate", StringComparison.Ordinal))

@@ -66,6 +66,8 @@ public sealed class ActivityRequestValidator : AbstractValidator<ActivityRequest
         RuleFor(r => Text.Clean(r.ExternalId))
             .NotEmpty()
             .WithMessage($"'externalId' is required: the posting system's own id for the record, 1 to {MaxExternalIdLength} characters.")
+            .Must((request, _) => Text.IsStorable(request.ExternalId))
+            .WithMessage(Text.NotStorable("externalId"))
             .Must(id => id!.Length <= MaxExternalIdLength)
             .WithMessage((_, id) => $"'externalId' must be at most {MaxExternalIdLength} characters; it has {id!.Length}.")
             .OverridePropertyName("externalId");
@@ -129,7 +131,9 @@ public sealed class ActivityRequestValidator : AbstractValidator<ActivityRequest
                 else if (type != UnitTypes.Commune)
                     Fail(context, "location.communeId", $"'{communeId}' is a {type}, not a commune.");
             }
-            if (Text.Clean(location.PlaceName) is { Length: > MaxPlaceNameLength } placeName)
+            if (!Text.IsStorable(location.PlaceName))
+                Fail(context, "location.placeName", Text.NotStorable("placeName"));
+            else if (Text.Clean(location.PlaceName) is { Length: > MaxPlaceNameLength } placeName)
                 Fail(context, "location.placeName", $"'placeName' must be at most {MaxPlaceNameLength} characters; it has {placeName.Length}.");
             if (location.Markers is { } markers)
             {
@@ -141,13 +145,17 @@ public sealed class ActivityRequestValidator : AbstractValidator<ActivityRequest
                 for (var i = 0; i < markers.Count; i++)
                 {
                     var marker = Text.Clean(markers[i]);
-                    if (string.IsNullOrEmpty(marker) || marker.Length > MaxMarkerLength)
+                    if (!Text.IsStorable(markers[i]))
+                        Fail(context, $"location.markers[{i}]", Text.NotStorable($"markers[{i}]"));
+                    else if (string.IsNullOrEmpty(marker) || marker.Length > MaxMarkerLength)
                         Fail(context, $"location.markers[{i}]", $"A border marker must be text of 1 to {MaxMarkerLength} characters, such as \"79\" or \"80(2)\".");
                 }
             }
         });
 
         RuleFor(r => Text.Clean(r.Summary))
+            .Must((request, _) => Text.IsStorable(request.Summary))
+            .WithMessage(Text.NotStorable("summary"))
             .Must(summary => summary is null || summary.Length <= MaxSummaryLength)
             .WithMessage((_, summary) => $"'summary' must be at most {Thousands(MaxSummaryLength)} characters; it has {Thousands(summary!.Length)}.")
             .OverridePropertyName("summary");
@@ -238,6 +246,29 @@ public static class ActivityValidation
         ActivityJson.TryRead(body, out var request, out var errors)
             ? Validate(request, units, today)
             : new(null, errors);
+
+    public const int MaxReasonLength = 1_000;
+
+    /// <summary>
+    /// The reason of a retraction, NFC and trimmed, 1 to <see cref="MaxReasonLength"/> characters of text that
+    /// can be stored; otherwise the error under <c>reason</c>.
+    /// </summary>
+    public static bool TryReadReason(RetractionRequest request, [NotNullWhen(true)] out string? reason, out IReadOnlyDictionary<string, string[]> errors)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        reason = null;
+        errors = NoErrors;
+        string? message = null;
+        if (!Text.IsStorable(request.Reason))
+            message = Text.NotStorable("reason");
+        else if (Text.Clean(request.Reason) is not { Length: > 0 and <= MaxReasonLength } clean)
+            message = $"A retraction needs a 'reason' of 1 to {MaxReasonLength:#,0} characters.";
+        else
+            reason = clean;
+        if (message is not null)
+            errors = new Dictionary<string, string[]>(StringComparer.Ordinal) { ["reason"] = [message] };
+        return reason is not null;
+    }
 
     /// <summary>Errors keyed by field, messages in the order found, each once.</summary>
     public static IReadOnlyDictionary<string, string[]> ToErrors(IEnumerable<ValidationFailure> failures)

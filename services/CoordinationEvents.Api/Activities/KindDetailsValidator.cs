@@ -157,6 +157,11 @@ public sealed class KindDetailsValidator
             case FieldType.Text:
                 if (!TryGetString(value, out var text))
                     return false;
+                if (!Text.IsStorable(text))
+                {
+                    message = Text.NotStorable(field.Name);
+                    return false;
+                }
                 text = Text.Clean(text)!;
                 if (text.Length > KindCatalog.MaxTextLength)
                 {

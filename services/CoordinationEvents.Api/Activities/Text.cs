@@ -9,8 +9,9 @@ namespace CoordinationEvents.Api.Activities;
 public static class Text
 {
     /// <summary>
-    /// The NFC form of <paramref name="s"/>. Lone UTF-16 surrogates (which no JSON input can carry, but a caller
-    /// building strings in code might) become U+FFFD instead of throwing.
+    /// The NFC form of <paramref name="s"/>; never throws. .NET refuses to normalize a string with an unpaired
+    /// UTF-16 surrogate or the noncharacter U+FFFE (both can arrive as JSON escapes); those become U+FFFD here,
+    /// and validation refuses them beforehand with <see cref="IsStorable"/>, so they are never stored changed.
     /// </summary>
     public static string Nfc(string s)
     {
@@ -29,6 +30,33 @@ public static class Text
     /// <summary>NFC, then trimmed; <c>null</c> stays <c>null</c>.</summary>
     public static string? Clean(string? s) => s is null ? null : Nfc(s).Trim();
 
+    /// <summary>
+    /// Whether <paramref name="s"/> can be stored as it was sent: no U+0000 (which PostgreSQL's text and jsonb
+    /// cannot hold: jsonb answers "unsupported Unicode escape sequence"), no unpaired UTF-16 surrogate (which
+    /// UTF-8 cannot encode) and no noncharacter U+FFFE (which .NET cannot normalize to NFC); <see cref="Nfc"/>
+    /// would otherwise silently turn the last two into U+FFFD. <c>null</c> is storable.
+    /// </summary>
+    public static bool IsStorable(string? s)
+    {
+        if (s is null)
+            return true;
+        for (var i = 0; i < s.Length; i++)
+        {
+            var c = s[i];
+            if (c is '\0' or '\uFFFE')
+                return false;
+            if (char.IsHighSurrogate(c) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]))
+                i++;
+            else if (char.IsSurrogate(c))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>The message for a field whose text <see cref="IsStorable"/> refuses.</summary>
+    public static string NotStorable(string field) =>
+        $"'{field}' holds a character that cannot be stored: U+0000 (NUL), U+FFFE or an unpaired surrogate (such as \\ud800). Remove it.";
+
     static string ReplaceLoneSurrogates(string s)
     {
         var chars = s.ToCharArray();
@@ -36,7 +64,7 @@ public static class Text
         {
             if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
                 i++;
-            else if (char.IsSurrogate(chars[i]))
+            else if (char.IsSurrogate(chars[i]) || chars[i] == '\uFFFE')
                 chars[i] = '\uFFFD';
         }
         return new string(chars);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using CoordinationEvents.Api.Activities;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 
 namespace CoordinationEvents.Api.Http;
 
@@ -29,7 +30,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
-        var problem = Map(exception);
+        var problem = Map(exception) ?? MapFor(context, exception);
         if (problem is null)
         {
             log.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
@@ -38,6 +39,22 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>The mappings that depend on the request.</summary>
+    static ProblemDetails? MapFor(HttpContext context, Exception exception) => exception switch
+    {
+        // No activity has the nil id (ids are name-based UUIDs), but Marten's FetchForWriting refuses to look for it.
+        // (The exception handler has cleared the route values; its feature keeps them.)
+        ArgumentOutOfRangeException when context.Features.Get<IExceptionHandlerFeature>()?.RouteValues?["activityId"]?.ToString() is { } id
+                                         && Guid.TryParse(id, out var guid) && guid == Guid.Empty =>
+            new ProblemDetails { Status = 404, Title = "Not found", Detail = $"Activity {Guid.Empty} does not exist." },
+        // Marten's check at commit: another write came between this request's read of the stream and its append.
+        // With If-Match that is a failed precondition; without one, a conflict the client may simply retry.
+        JasperFx.ConcurrencyException => context.Request.Headers.IfMatch.Count > 0
+            ? new ProblemDetails { Status = 412, Title = "Precondition failed", Detail = "The activity changed while this request was being handled: read it again and resend with its new ETag." }
+            : new ProblemDetails { Status = 409, Title = "Conflict", Detail = "The activity changed while this request was being handled: send the request again." },
+        _ => null,
+    };
 
     public static ProblemDetails? Map(Exception exception) => exception switch
     {
@@ -49,12 +66,6 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         {
             Status = 412, Title = "Precondition failed",
             Detail = $"The activity is no longer at version {e.Expected}: read it again and resend the correction with its new ETag.",
-        },
-        // Marten's optimistic check at commit: another write came between this request's read and its append.
-        JasperFx.ConcurrencyException => new ProblemDetails
-        {
-            Status = 412, Title = "Precondition failed",
-            Detail = "The activity changed while this request was being handled: read it again and resend with its new ETag.",
         },
         // Both are handled where they arise (a racing first post finds the stream its rival started); reaching
         // here means the retries ran out under a storm of identical posts: the client may simply retry.
@@ -73,4 +84,23 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         {
             Status = 400, Title = "One or more fields are invalid.", Detail = detail,
         };
+}
+
+/// <summary>
+/// The last of the problem writers: ASP.NET's default one writes only when the request's Accept header admits
+/// JSON, so a client asking for <c>text/csv</c> or <c>text/markdown</c> got an error status with an empty body.
+/// Registered after <c>AddProblemDetails</c>, this one writes the same document whatever the Accept header says.
+/// </summary>
+public sealed class FallbackProblemDetailsWriter(IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json) : IProblemDetailsWriter
+{
+    public bool CanWrite(ProblemDetailsContext context) => true;
+
+    public ValueTask WriteAsync(ProblemDetailsContext context)
+    {
+        var http = context.HttpContext;
+        var problem = context.ProblemDetails;
+        problem.Status ??= http.Response.StatusCode;
+        problem.Extensions.TryAdd("traceId", System.Diagnostics.Activity.Current?.Id ?? http.TraceIdentifier);
+        return new ValueTask(http.Response.WriteAsJsonAsync(problem, problem.GetType(), json.Value.SerializerOptions, "application/problem+json", http.RequestAborted));
+    }
 }

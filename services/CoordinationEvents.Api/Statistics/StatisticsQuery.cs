@@ -21,6 +21,21 @@ public sealed record StatisticsQuery(
     public static readonly IReadOnlyList<string> GroupKeys = [Kind, Unit, Year, Quarter, Month, .. KindCatalog.DimensionNames];
     static readonly HashSet<string> Reserved = ["from", "to", "unitId", "kind", "groupBy"];
 
+    /// <summary>The most rows a time grouping may give (1900–2099 by month): a period from 0001-01-01 to
+    /// 9999-12-31 by month would be 120,000 rows, each with the stocks of every unit looked up.</summary>
+    public const int MaxTimeRows = 2_400;
+
+    static int TimeRows(string time, DateOnly from, DateOnly to)
+    {
+        static int Month(DateOnly d) => d.Year * 12 + d.Month - 1;
+        return time switch
+        {
+            Year => to.Year - from.Year + 1,
+            Quarter => Month(to) / 3 - Month(from) / 3 + 1,
+            _ => Month(to) - Month(from) + 1,
+        };
+    }
+
     /// <summary>Parses the query string; every problem is reported at once, by parameter name.</summary>
     public static StatisticsQuery Parse(IQueryCollection query, UnitTree units)
     {
@@ -50,6 +65,8 @@ public sealed record StatisticsQuery(
         var badGroups = groupBy.Where(g => !GroupKeys.Contains(g)).ToArray();
         if (badGroups.Length > 0) errors["groupBy"] = [$"Unknown groupBy: {string.Join(", ", badGroups)}. Known: {string.Join(", ", GroupKeys)}."];
         else if (groupBy.Count(TimeKeys.Contains) > 1) errors["groupBy"] = ["Group by one of year, quarter and month at a time."];
+        else if (groupBy.FirstOrDefault(TimeKeys.Contains) is { } time && from <= to && TimeRows(time, from!.Value, to!.Value) is var rows && rows > MaxTimeRows)
+            errors["groupBy"] = [$"'groupBy={time}' from {from:yyyy-MM-dd} to {to:yyyy-MM-dd} gives {rows:#,0} time rows; at most {MaxTimeRows:#,0} per query (200 years by month): shorten the period or group by a longer time."];
 
         var filters = new Dictionary<string, IReadOnlyList<string>>();
         foreach (var (name, value) in query)
@@ -187,28 +204,38 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         return new StatisticsResponse(q.From, q.To, q.UnitId, q.Kinds, q.Filters, q.GroupBy, ordered, Order(totals));
     }
 
-    /// <summary>[from, to] as whole months plus at most two runs of days (the ragged ends).</summary>
+    /// <summary>[from, to] as whole months plus at most two runs of days (the ragged ends). Months are counted
+    /// as numbers (<see cref="MonthIndex"/>), never by date arithmetic, so the edges of the calendar (0001-01-01,
+    /// 9999-12-31) do not overflow.</summary>
     public static ((DateOnly First, DateOnly Last) Months, (DateOnly First, DateOnly Last)[] Days) Decompose(DateOnly from, DateOnly to)
     {
         var none = (DateOnly.MaxValue, DateOnly.MinValue);
-        var firstMonth = from.Day == 1 ? from : new DateOnly(from.Year, from.Month, 1).AddMonths(1);
-        var afterLastMonth = new DateOnly(to.Year, to.Month, 1);
-        if (to == afterLastMonth.AddMonths(1).AddDays(-1)) afterLastMonth = afterLastMonth.AddMonths(1);
+        var firstMonth = from.Day == 1 ? MonthIndex(from) : MonthIndex(from) + 1;
+        var afterLastMonth = to == MonthEnd(MonthIndex(to)) ? MonthIndex(to) + 1 : MonthIndex(to);
         if (firstMonth >= afterLastMonth) return (none, [(from, to), none]); // no whole month inside
-        var head = from < firstMonth ? (from, firstMonth.AddDays(-1)) : none;
-        var tail = to >= afterLastMonth ? (afterLastMonth, to) : none;
-        return ((firstMonth, afterLastMonth.AddMonths(-1)), [head, tail]);
+        var head = from.Day == 1 ? none : (from, MonthEnd(MonthIndex(from)));
+        var tail = afterLastMonth == MonthIndex(to) ? (MonthStart(afterLastMonth), to) : none;
+        return ((MonthStart(firstMonth), MonthStart(afterLastMonth - 1)), [head, tail]);
     }
+
+    /// <summary>Months since year 0: January 0001 is 12, December 9999 is <see cref="LastMonth"/>.</summary>
+    static int MonthIndex(DateOnly date) => date.Year * 12 + date.Month - 1;
+
+    static readonly int LastMonth = MonthIndex(DateOnly.MaxValue);
+
+    static DateOnly MonthStart(int month) => new(month / 12, month % 12 + 1, 1);
+
+    static DateOnly MonthEnd(int month) => month >= LastMonth ? DateOnly.MaxValue : MonthStart(month + 1).AddDays(-1);
 
     /// <summary>Rows are time buckets that overlap [from, to]; a bucket's stock is taken at its end, clipped to `to`.</summary>
     static IEnumerable<(string Label, DateOnly Start, DateOnly End)> Buckets(StatisticsQuery q)
     {
         var months = q.TimeKey switch { StatisticsQuery.Year => 12, StatisticsQuery.Quarter => 3, _ => 1 };
-        var start = new DateOnly(q.From.Year, months == 12 ? 1 : (q.From.Month - 1) / months * months + 1, 1);
-        for (var b = start; b <= q.To; b = b.AddMonths(months))
+        var first = q.From.Year * 12 + (months == 12 ? 0 : (q.From.Month - 1) / months * months);
+        for (var m = first; m <= LastMonth && MonthStart(m) <= q.To; m += months)
         {
-            var end = b.AddMonths(months).AddDays(-1);
-            yield return (TimeLabel(q.TimeKey!, b), b, end < q.To ? end : q.To);
+            var end = MonthEnd(m + months - 1);
+            yield return (TimeLabel(q.TimeKey!, MonthStart(m)), MonthStart(m), end < q.To ? end : q.To);
         }
     }
 

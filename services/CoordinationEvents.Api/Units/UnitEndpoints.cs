@@ -1,4 +1,3 @@
-using System.Text;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
@@ -39,6 +38,7 @@ public sealed class UnitRequestValidator : AbstractValidator<UnitRequest>
             else if (slug.Length > 64 || !System.Text.RegularExpressions.Regex.IsMatch(slug, "^[a-z0-9]+(-[a-z0-9]+)*$"))
                 context.AddFailure("unitId", "'unitId' must be a lowercase slug such as 'phong-tho'.");
         });
+        RuleFor(u => u.Name).Must(n => Text.IsStorable(n)).WithMessage(Text.NotStorable("name")).OverridePropertyName("name");
         RuleFor(u => Text.Clean(u.Name)).NotEmpty().WithMessage("'name' is required.")
             .MaximumLength(200).WithMessage("'name' must be at most 200 characters.").OverridePropertyName("name");
         RuleFor(u => Text.Clean(u.Type)).Must(t => t is not null && UnitTypes.All.Contains(t))
@@ -71,7 +71,7 @@ public static class UnitEndpoints
         var tree = await directory.GetAsync(ct);
         if (!string.IsNullOrWhiteSpace(name))
         {
-            var needle = name.Trim().Normalize(NormalizationForm.FormC);
+            var needle = Text.Clean(name)!;
             return TypedResults.Ok<IReadOnlyList<UnitNode>>(tree.All
                 .Where(u => u.Name.Contains(needle, StringComparison.CurrentCultureIgnoreCase))
                 .OrderBy(u => u.UnitId, StringComparer.Ordinal)
@@ -140,7 +140,7 @@ public static class UnitEndpoints
     static UnitRequest Normalize(UnitRequest u) => u with
     {
         UnitId = u.UnitId?.Trim(),
-        Name = u.Name?.Trim().Normalize(NormalizationForm.FormC),
+        Name = Text.IsStorable(u.Name) ? Text.Clean(u.Name) : u.Name,   // text that cannot be stored is the validator's to refuse
         Type = u.Type?.Trim(),
         ParentId = string.IsNullOrWhiteSpace(u.ParentId) ? null : u.ParentId.Trim(),
     };

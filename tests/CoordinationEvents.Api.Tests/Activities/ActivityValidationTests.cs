@@ -218,6 +218,19 @@ public class ActivityValidationTests
     }
 
     [Fact]
+    public void Partners_are_a_set_for_the_hash_and_equality_but_kept_in_the_order_sent()
+    {
+        var original = Valid(Edit("twinning", a => a["partnerUnitIds"] = new JsonArray("huoi-luong", "phong-tho")));
+        var reordered = Valid(Edit("twinning", a => a["partnerUnitIds"] = new JsonArray("phong-tho", "huoi-luong", "phong-tho")));
+
+        Assert.Equal(original.ContentHash(), reordered.ContentHash());
+        Assert.Equal(original, reordered);
+        Assert.Equal(["phong-tho", "huoi-luong"], reordered.PartnerUnitIds);
+        // Equal by content even when built by hand with a repeat (the events' content is read back like this).
+        Assert.Equal(original.ContentHash(), (original with { PartnerUnitIds = ["phong-tho", "huoi-luong", "huoi-luong"] }).ContentHash());
+    }
+
+    [Fact]
     public void Absent_metrics_stay_absent_and_details_are_sorted_and_typed()
     {
         var content = Valid(Edit("crime-bust", a => a["details"] = new JsonObject

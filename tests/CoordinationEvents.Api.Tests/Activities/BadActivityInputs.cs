@@ -140,8 +140,26 @@ public static class BadActivityInputs
         Rule("text of 501 characters", Example("meeting", a => a["details"]!["counterpart"] = new string('T', 501)), "details.counterpart");
         Rule("text a number", Example("commendation", a => a["details"]!["award"] = 1), "details.award");
 
+        // Text that cannot be stored as sent: U+0000 (PostgreSQL's text and jsonb refuse it), an unpaired
+        // surrogate (UTF-8 cannot encode it), U+FFFE (.NET cannot normalize it). JsonNode cannot hold an
+        // unpaired surrogate, so those are written as the escape in the JSON text.
+        Rule("externalId with NUL", Patrol(a => a["externalId"] = "mlt-2024\u0000-0412"), "externalId");
+        Rule("summary with NUL", Patrol(a => a["summary"] = "Tuần tra\u0000"), "summary");
+        Rule("summary with U+FFFE", Patrol(a => a["summary"] = "Tuần \ufffe tra"), "summary");
+        Rule("placeName with NUL", Patrol(a => a["location"]!["placeName"] = "\u0000"), "location.placeName");
+        Rule("marker with NUL", Patrol(a => a["location"]!["markers"] = new JsonArray("79", "8\u00000")), "location.markers[1]");
+        Rule("details text with NUL", Example("meeting", a => a["details"]!["counterpart"] = "Trạm\u0000"), "details.counterpart");
+        Rule("details text with U+FFFE", Example("meeting", a => a["details"]!["counterpart"] = "\ufffe"), "details.counterpart");
+        Rule("details text with an unpaired surrogate", Escaped(Example("meeting", a => a["details"]!["counterpart"] = "Trạm LONE"), "LONE", "\\ud800"), "details.counterpart");
+        Shape("summary with an unpaired surrogate", Escaped(Patrol(a => a["summary"] = "Tuần tra LONE"), "LONE", "\\ud800"), "summary");
+        Shape("externalId with reversed surrogates", Escaped(Patrol(a => a["externalId"] = "LONE"), "LONE", "\\udc00\\ud800"), "externalId");
+        Shape("unitId with an unpaired surrogate", Escaped(Patrol(a => a["unitId"] = "don-LONE"), "LONE", "\\ud800"), "unitId");
+
         return cases;
     }
+
+    /// <summary>The JSON text with <paramref name="marker"/> replaced by a raw escape such as <c>\ud800</c>.</summary>
+    static string Escaped(string json, string marker, string escape) => json.Replace(marker, escape, StringComparison.Ordinal);
 
     static string Patrol(Action<JsonObject> change) => Example("patrol", change);
 
