@@ -26,6 +26,9 @@ public sealed class Results
     public StatisticsResults? Statistics { get; set; }
     public List<string> Notes { get; } = [];
 
+    /// <summary>Every GET /api/v1/admin/verify the run asked, in order (each must find 0 differences).</summary>
+    public List<VerifyResult> Verifications { get; } = [];
+
     /// <summary>Where the CPU went in each run: (what, split, items done, what an item is).</summary>
     public List<(string What, CpuSplit Cpu, double Items, string Item)> Cpu { get; } = [];
 
