@@ -61,8 +61,20 @@ public sealed class BenchServer
         var dataSource = ServiceSetup.CreateDataSource(connectionString);
         var options = ServiceSetup.EventStoreOptions(new StatisticsProjection(dataSource));
         options.Connection(dataSource);
-        var store = new DocumentStore(options);
-        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        // Marten prints "The async daemon is disabled … will not be executed" to stdout for this store (by design: the
+        // service runs the daemon, not this program); stdout is for the table, so send it to stderr with the progress.
+        var stdout = Console.Out;
+        Console.SetOut(Console.Error);
+        DocumentStore store;
+        try
+        {
+            store = new DocumentStore(options);
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+        }
         return new ServiceStore(connectionString, dataSource, store);
     }
 

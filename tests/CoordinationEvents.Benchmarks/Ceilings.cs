@@ -27,6 +27,8 @@ public sealed record EventRow(string Type, string Data, string Metadata)
     }
 }
 
+public sealed record PgbenchScript(string Path, IReadOnlyDictionary<string, string> Variables);
+
 public sealed record PgbenchResult(int Clients, double Tps, double LatencyAverageMs);
 
 /// <summary>
@@ -63,19 +65,22 @@ public static class Ceilings
             : null;
     }
 
-    /// <summary>The pgbench script: one INSERT of the row per transaction (run with <c>-M prepared</c>: parsed once per connection).</summary>
-    public static string WriteScript(string directory, EventRow row)
+    /// <summary>
+    /// The pgbench script: one INSERT of the row per transaction, run with <c>-M prepared</c> (parsed once per
+    /// connection, as a client with prepared statements does). The row's texts are pgbench variables (<c>-D</c>), bound
+    /// as parameters: in prepared mode pgbench would take the <c>:name</c> inside literal JSON for variables.
+    /// </summary>
+    public static PgbenchScript WriteScript(string directory, EventRow row)
     {
-        static string Literal(string text) => "'" + text.Replace("'", "''") + "'";
         var path = Path.Combine(directory, "insert-event.sql");
         File.WriteAllText(path,
             $"insert into {Table} (stream_id, version, type, data, metadata, recorded_at) values " +
-            $"(gen_random_uuid(), 1, {Literal(row.Type)}, {Literal(row.Data)}::jsonb, {Literal(row.Metadata)}::jsonb, now());\n");
-        return path;
+            "(gen_random_uuid(), 1, :type, cast(:data as jsonb), cast(:metadata as jsonb), now());\n");
+        return new PgbenchScript(path, new Dictionary<string, string> { ["type"] = row.Type, ["data"] = row.Data, ["metadata"] = row.Metadata });
     }
 
     /// <summary>Runs pgbench -n -M prepared -c N -j min(N,2) -T seconds with the script against the scratch database.</summary>
-    public static async Task<PgbenchResult> PgbenchAsync(string pgbench, string connectionString, string script, int clients, TimeSpan duration)
+    public static async Task<PgbenchResult> PgbenchAsync(string pgbench, string connectionString, PgbenchScript script, int clients, TimeSpan duration)
     {
         var cs = new NpgsqlConnectionStringBuilder(connectionString);
         var startInfo = new ProcessStartInfo(pgbench)
@@ -87,10 +92,15 @@ public static class Ceilings
         foreach (var key in startInfo.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
             startInfo.Environment.Remove(key);
         if (!string.IsNullOrEmpty(cs.Password)) startInfo.Environment["PGPASSWORD"] = cs.Password;
+        foreach (var (name, value) in script.Variables)
+        {
+            startInfo.ArgumentList.Add("-D");
+            startInfo.ArgumentList.Add($"{name}={value}");
+        }
         foreach (var arg in new[]
                  {
                      "-n", "-M", "prepared", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, 2).ToString(CultureInfo.InvariantCulture),
-                     "-T", ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture), "-f", script,
+                     "-T", ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture), "-f", script.Path,
                      "-h", cs.Host ?? "127.0.0.1", "-p", cs.Port.ToString(CultureInfo.InvariantCulture), "-U", cs.Username ?? "postgres", cs.Database!,
                  })
             startInfo.ArgumentList.Add(arg);

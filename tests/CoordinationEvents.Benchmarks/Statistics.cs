@@ -175,9 +175,10 @@ public static class StatisticsBench
                     for (var i = 0; i < n; i++)
                     {
                         var content = factory.NextContent(random, $"gen-{start + i}");
-                        // Backfilled history: recorded on the day or up to two days after, during the working day in Vietnam.
+                        // Backfilled history: recorded on the day or up to two days after, during the working day in Vietnam;
+                        // in UTC, as the service's clock gives it (TimeProvider.GetUtcNow) and as Marten's timestamp must be.
                         var recordedAt = new DateTimeOffset(content.OccurredOn.ToDateTime(new TimeOnly(random.Next(7, 22), random.Next(60))), TimeSpan.FromHours(7))
-                            .AddDays(random.Next(3));
+                            .AddDays(random.Next(3)).ToUniversalTime();
                         var id = ActivityIds.For(client, content.ExternalId);
                         var e = session.Events.BuildEvent(new ActivityRecorded(id, client, content, recordedAt));
                         e.SetHeader(ActivityCommands.ClientHeader, client);
