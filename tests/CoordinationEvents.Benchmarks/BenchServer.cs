@@ -1,9 +1,8 @@
 using CoordinationEvents.Api;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Statistics;
-using CoordinationEvents.Api.Units;
-using CoordinationEvents.EventStore;
 using CoordinationEvents.Testing;
+using Marten;
 using Npgsql;
 
 namespace CoordinationEvents.Benchmarks;
@@ -51,16 +50,32 @@ public sealed class BenchServer
 
     public Task<string> CreateDatabaseAsync(string prefix) => Server.CreateDatabaseAsync(prefix, maxPoolSize: 64);
 
-    /// <summary>The service's own tables, as the service creates them at start-up.</summary>
-    public static IReadOnlyList<Migration> ServiceMigrations =>
-        [.. EventStoreSchema.Migrations, UnitDirectory.Schema, ActivityReadModel.Schema, StatisticsProjection.Schema];
-
-    /// <summary>A database with the service's schema, and a data source with the service's pool settings.</summary>
-    public async Task<NpgsqlDataSource> CreateServiceDatabaseAsync(string prefix)
+    /// <summary>
+    /// A database with the service's schema, made by Marten from the service's own <see cref="ServiceSetup.EventStoreOptions"/>
+    /// (the same event type names, JSON, metadata, inline read model and tables), and the service's pool settings.
+    /// The store runs no daemon: only the service process ever runs the async projection.
+    /// </summary>
+    public async Task<ServiceStore> CreateServiceStoreAsync(string prefix)
     {
-        var dataSource = ServiceSetup.CreateDataSource(await CreateDatabaseAsync(prefix));
-        await SchemaMigrator.MigrateAsync(dataSource, ServiceMigrations);
-        return dataSource;
+        var connectionString = await CreateDatabaseAsync(prefix);
+        var dataSource = ServiceSetup.CreateDataSource(connectionString);
+        var options = ServiceSetup.EventStoreOptions(new StatisticsProjection(dataSource));
+        options.Connection(dataSource);
+        // Marten prints "The async daemon is disabled … will not be executed" to stdout for this store (by design: the
+        // service runs the daemon, not this program); stdout is for the table, so send it to stderr with the progress.
+        var stdout = Console.Out;
+        Console.SetOut(Console.Error);
+        DocumentStore store;
+        try
+        {
+            store = new DocumentStore(options);
+            await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+        }
+        return new ServiceStore(connectionString, dataSource, store);
     }
 
     public static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
@@ -81,5 +96,15 @@ public sealed class BenchServer
         await using var cmd = dataSource.CreateCommand(sql);
         cmd.CommandTimeout = 0;
         await cmd.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>A service database: its connection string, a data source with the service's pool settings, and a Marten store like the service's.</summary>
+public sealed record ServiceStore(string ConnectionString, NpgsqlDataSource DataSource, DocumentStore Store) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        Store.Dispose();
+        await DataSource.DisposeAsync();
     }
 }

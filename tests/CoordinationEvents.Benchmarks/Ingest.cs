@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using CoordinationEvents.EventStore;
+using CoordinationEvents.Api.Admin;
+using CoordinationEvents.Api.Statistics;
 using Npgsql;
 
 namespace CoordinationEvents.Benchmarks;
@@ -89,7 +90,8 @@ public sealed record LagResult(int Samples, double P99Ms, double MaxMs, double P
 
 /// <summary>
 /// Watches the statistics projection's lag about every 100 ms while load runs, with the query that serves
-/// GET /api/v1/admin/projections (<see cref="ProjectionDaemon.StatusAsync"/>), asked of the database directly: through
+/// GET /api/v1/admin/projections (<see cref="AdminEndpoints.StatusAsync"/>: the projection's position in
+/// <c>mt_event_progression</c> against the events in <c>mt_events</c> after it), asked of the database directly: through
 /// the saturated service the answers took a few hundred ms each, too coarse to time a lag of that size. Lag in
 /// events is what the endpoint reports; lag in time is how long ago the oldest event the projection has not
 /// applied was committed: after the last sample whose head had not yet passed the projection's position (an
@@ -108,9 +110,10 @@ public sealed class LagSampler(NpgsqlDataSource dataSource)
         while (!stop.IsCancellationRequested)
         {
             var sent = clock.Elapsed.TotalMilliseconds;
-            var (head, projections) = await ProjectionDaemon.StatusAsync(dataSource);
+            var status = await AdminEndpoints.StatusAsync(dataSource, runsHere: false, CancellationToken.None);
             var at = (sent + clock.Elapsed.TotalMilliseconds) / 2;
-            var statistics = projections.First(p => p.Name == "statistics");
+            var statistics = status.Projections.First(p => p.Name == StatisticsProjection.ProjectionName);
+            var head = status.Head;
             lock (samples) samples.Add((at, head, statistics.Position, statistics.Lag));
             if (!double.IsNaN(Volatile.Read(ref loadEndedAt)) && statistics.Lag == 0) return; // drained
             var wait = 100 - (clock.Elapsed.TotalMilliseconds - sent);

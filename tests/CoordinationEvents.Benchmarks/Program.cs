@@ -74,6 +74,7 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
             + (post.Failed > 0 ? $", {post.Failed} failed: {post.FirstError}" : ""));
         results.AddCpu($"single POST, {clients} client{(clients == 1 ? "" : "s")}", split, post.Stored, "activity");
         results.Single.Add((ceiling, post));
+        await Verification.RunAsync(service, $"after the {clients}-client POST run", results);
     }
     if (results.LagPost is { } lp) Log.Line($"projection lag during 32-client POST: p99 {Format.Ms(lp.P99Ms)} ({lp.P99Events:0} events)");
 
@@ -89,18 +90,22 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
         + (results.Batch.Failed > 0 ? $", {results.Batch.Failed} failed: {results.Batch.FirstError}" : ""));
     results.AddCpu($"batch POST, {options.BatchClients} clients", batchSplit, results.Batch.Stored, "activity");
     results.PeakRssBytes = service.PeakRssBytes;
+    await Verification.RunAsync(service, "after the batch POST run", results);
     Log.Line($"service peak RSS: {results.PeakRssBytes / 1024 / 1024} MiB");
 }
 meter.ServicePid = null;
 
-// The library alone.
-Log.Line($"store-level append: {BenchOptions.StoreWriters} writers, {options.RunDuration.TotalSeconds:0} s");
-await using (var storeDb = await server.CreateServiceDatabaseAsync("bench_store"))
+// Marten alone: one LightweightSession and transaction per append, no HTTP, no group commit.
+Log.Line($"store-level append (Marten): {BenchOptions.StoreWriters} writers, {options.RunDuration.TotalSeconds:0} s");
+await using (var storeDb = await server.CreateServiceStoreAsync("bench_store"))
 {
-    results.Store = await StoreAppend.RunAsync(storeDb, seedFactory, BenchOptions.StoreWriters, options.Warmup, options.RunDuration, meter);
-    results.AddCpu($"store-level append, {BenchOptions.StoreWriters} writers", results.Store.Cpu!, results.Store.Events, "event");
+    results.Store = await StoreAppend.RunAsync(storeDb.Store, seedFactory, BenchOptions.StoreWriters, options.Warmup, options.RunDuration, meter);
+    results.AddCpu($"store-level append (Marten), {BenchOptions.StoreWriters} writers", results.Store.Cpu!, results.Store.Events, "event");
+    Log.Line($"store-level append (Marten): {results.Store.PerSecond:N0} events/s, p50 {Format.Ms(results.Store.Latencies.P50)}, p99 {Format.Ms(results.Store.Latencies.P99)}");
+    // The bulk generation of the statistics phase must write what these sessions wrote: compare a few generated rows with them.
+    await StatisticsBench.GenerateAsync(storeDb.Store, seedFactory, 0, 200);
+    results.Notes.Add(await GenerationCheck.CompareAsync(storeDb.DataSource, StoreAppend.Client, StatisticsBench.BackfillClient));
 }
-Log.Line($"store-level append: {results.Store.PerSecond:N0} events/s, p50 {Format.Ms(results.Store.Latencies.P50)}, p99 {Format.Ms(results.Store.Latencies.P99)}");
 
 // Statistics at each size, and the rebuild.
 await StatisticsBench.RunAsync(server, options, scratch, meter, results, WriteResultsAsync);

@@ -32,7 +32,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         Reporter = Client(ApiKeyOptions.DevReporterKey);
         Analyst = Client(ApiKeyOptions.DevAnalystKey);
-        Admin = Client(ApiKeyOptions.DevAdminKey);
+        // verify folds every event in the service: at 10M that takes far longer than a request should.
+        Admin = Client(ApiKeyOptions.DevAdminKey, TimeSpan.FromHours(2));
     }
 
     public Uri BaseAddress { get; }
@@ -42,9 +43,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public HttpClient Analyst { get; }
     public HttpClient Admin { get; }
 
-    HttpClient Client(string key)
+    HttpClient Client(string key, TimeSpan? timeout = null)
     {
-        var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = BaseAddress, Timeout = timeout ?? TimeSpan.FromMinutes(5) };
         client.DefaultRequestHeaders.Add("X-Api-Key", key);
         return client;
     }
@@ -86,7 +87,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
         startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
-        startInfo.Environment["Logging__LogLevel__CoordinationEvents.EventStore.ProjectionDaemon"] = "Information";
+        startInfo.Environment["Logging__LogLevel__CoordinationEvents.Api.Statistics"] = "Information";
 
         var logPath = Path.Combine(scratchDirectory, $"service-{name}.log");
         var log = new StreamWriter(logPath) { AutoFlush = true };
@@ -176,5 +177,34 @@ public sealed class ServiceProcess : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>One answer of GET /api/v1/admin/verify, and when it was asked.</summary>
+public sealed record VerifyResult(string When, long EventsChecked, int ActiveActivities, int CellsCompared, int StocksCompared, int DifferenceCount, string Position, double Seconds);
+
+/// <summary>
+/// GET /api/v1/admin/verify: the service recomputes the statistics from the raw events and compares them with
+/// its projection at the projection's position. Zero differences, or the benchmark stops here.
+/// </summary>
+public static class Verification
+{
+    public static async Task<VerifyResult> RunAsync(ServiceProcess service, string when, Results results)
+    {
+        var watch = Stopwatch.StartNew();
+        using var response = await service.Admin.GetAsync("api/v1/admin/verify");
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.OK)
+            throw new InvalidOperationException($"verify {when}: GET /api/v1/admin/verify answered {(int)response.StatusCode}: {body}");
+        var report = System.Text.Json.JsonSerializer.Deserialize<CoordinationEvents.Api.Statistics.ConsistencyReport>(body, CoordinationEvents.Api.Storage.StoreJson.Options)
+            ?? throw new InvalidOperationException($"verify {when}: no report");
+        var result = new VerifyResult(when, report.EventsChecked, report.ActiveActivities, report.CellsCompared, report.StocksCompared, report.DifferenceCount,
+            report.Position, watch.Elapsed.TotalSeconds);
+        lock (results.Verifications) results.Verifications.Add(result);
+        Log.Line($"verify {when}: {report.DifferenceCount} differences ({report.EventsChecked:N0} events up to position {report.Position}, {report.CellsCompared:N0} cells, {report.StocksCompared:N0} stocks compared; {result.Seconds:0.0} s)");
+        if (report.DifferenceCount != 0)
+            throw new InvalidOperationException($"VERIFY FAILED {when}: {report.DifferenceCount} differences between the statistics projection and the events. First ones:\n"
+                + string.Join("\n", report.Differences.Take(10).Select(d => $"  {d.Table} {d.Key}: expected [{string.Join(",", d.Expected ?? [])}], actual [{string.Join(",", d.Actual ?? [])}]")));
+        return result;
     }
 }

@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using CoordinationEvents.Api;
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.EventStore;
+using CoordinationEvents.Api.Admin;
+using CoordinationEvents.Api.Statistics;
+using CoordinationEvents.Api.Storage;
+using JasperFx.Events;
+using Marten;
 using Npgsql;
 
 namespace CoordinationEvents.Benchmarks;
@@ -22,10 +25,18 @@ public sealed record RebuildResult(long Events, double Seconds, double Sequentia
 public sealed record StatisticsResults(IReadOnlyList<SizeResult> Sizes, RebuildResult? Rebuild, long DatabaseBytes);
 
 /// <summary>
-/// Statistics at 100k, 1M and 10M activities: the data is made fast through the store's own bulk path
-/// (<see cref="EventStore.EventStore.BulkStartStreamsAsync"/>, binary COPY, with the activity read model inline) over
-/// about 400 units of the 4 provinces, the 13 kinds and 2019–2024; the service's statistics projection catches up
-/// on its own; then each query is asked many times over HTTP. At the rebuild size the projection is rebuilt.
+/// Statistics at 100k, 1M and 10M activities: the data is made fast with Marten's bulk path (binary COPY:
+/// <see cref="IDocumentStore.BulkInsertEventsAsync(IReadOnlyList{StreamAction}, int, CancellationToken)"/> for
+/// <c>mt_streams</c> and <c>mt_events</c>, and <see cref="IDocumentStore.BulkInsertAsync{T}(IReadOnlyCollection{T}, Weasel.Core.BulkInsertMode, int, CancellationToken)"/>
+/// for the inline read model <c>mt_doc_activityview</c>, which the bulk event path does not project) over about 400
+/// units of the 4 provinces, the 13 kinds and 2019–2024; the service's statistics projection catches up on its own;
+/// <c>GET /api/v1/admin/verify</c> must then find 0 differences; then each query is asked many times over HTTP. At the
+/// rebuild size the projection is rebuilt, and verified again.
+/// <para>
+/// Only while no service process runs: <c>BulkInsertEventsAsync</c> lets the daemon skip events still in flight
+/// (critter-stack.md: the high water mark jumps over an append that commits later, and it is lost silently). So the
+/// service is stopped before each generation and started again after it; nothing else writes to this database.
+/// </para>
 /// </summary>
 public static class StatisticsBench
 {
@@ -38,15 +49,17 @@ public static class StatisticsBench
         new("dimension breakdown (crime-bust category × outcome)", "unitId=lai-chau&from=2019-01-01&to=2024-12-31&kind=crime-bust&groupBy=category,outcome"),
     ];
 
+    /// <summary>The posting system the generated history is recorded under (its stream ids are <see cref="ActivityIds.For"/> of it).</summary>
+    public const string BackfillClient = "bench-backfill";
+
     const int Chunk = 10_000;
     const int Writers = 2;
 
     /// <summary>Runs every size; after each one, <paramref name="results"/> holds what is known so far and <paramref name="checkpoint"/> is called.</summary>
     public static async Task RunAsync(BenchServer server, BenchOptions options, string scratch, CpuMeter meter, Results results, Func<Task> checkpoint)
     {
-        var connectionString = await server.CreateDatabaseAsync("bench_stats");
-        await using var dataSource = ServiceSetup.CreateDataSource(connectionString);
-        await SchemaMigrator.MigrateAsync(dataSource, BenchServer.ServiceMigrations);
+        await using var db = await server.CreateServiceStoreAsync("bench_stats");
+        var dataSource = db.DataSource;
         var units = BenchUnits.Grown();
         await BenchUnits.InsertAsync(dataSource, units);
         Log.Line($"statistics: {units.Count} units in 4 provinces; sizes {string.Join(", ", options.StatisticsSizes.Select(Format.Size))}");
@@ -60,8 +73,6 @@ public static class StatisticsBench
         }
 
         var factory = new ActivityFactory(units);
-        var registry = ActivityEventTypes.Register(new EventTypeRegistry());
-        var store = new EventStore.EventStore(dataSource, registry, [new ActivityReadModel(registry)]);
         ServiceProcess? service = null;
         long current = 0;
         try
@@ -76,33 +87,36 @@ public static class StatisticsBench
                     await Publish();
                     break;
                 }
-                Log.Line($"statistics: generating {missing:N0} activities ({Format.Size(current)} → {Format.Size(size)}) by bulk COPY"
-                    + (service is null ? "" : ", while the service's projection follows"));
+                // The bulk path is safe only while nothing else writes and no daemon runs: stop the service first.
+                if (service is not null)
+                {
+                    await service.DisposeAsync();
+                    service = null;
+                    meter.ServicePid = null;
+                }
+                Log.Line($"statistics: generating {missing:N0} activities ({Format.Size(current)} → {Format.Size(size)}) by Marten's bulk COPY, the service stopped");
                 results.InProgress = $"generating {Format.Size(size)} activities";
                 await checkpoint();
                 var generate = Stopwatch.StartNew();
                 var cpu = meter.Take();
-                await GenerateAsync(store, factory, current, missing);
-                results.AddCpu($"bulk generation {Format.Size(current)} → {Format.Size(size)}" + (service is null ? "" : " (projection following)"),
-                    CpuSplit.Between(cpu, meter.Take()), missing, "activity");
+                await GenerateAsync(db.Store, factory, current, missing);
+                results.AddCpu($"bulk generation {Format.Size(current)} → {Format.Size(size)}", CpuSplit.Between(cpu, meter.Take()), missing, "activity");
                 current = size;
                 var generateSeconds = generate.Elapsed.TotalSeconds;
 
                 var catchUp = Stopwatch.StartNew();
                 cpu = meter.Take();
-                if (service is null)
-                {
-                    service = await ServiceProcess.StartAsync(connectionString, "statistics", scratch);
-                    meter.ServicePid = service.Pid;
-                }
-                var appliedBefore = await BenchServer.ScalarAsync<long>(dataSource, "select events_applied from projections where name = 'statistics'");
-                await WaitForProjectionAsync(dataSource, current);
-                var applied = await BenchServer.ScalarAsync<long>(dataSource, "select events_applied from projections where name = 'statistics'") - appliedBefore;
-                results.AddCpu($"statistics projection catching up ({applied:N0} events after the generation)", CpuSplit.Between(cpu, meter.Take()), applied, "event");
-                Log.Line($"statistics: projection caught up {catchUp.Elapsed.TotalSeconds:0.0} s after the data was in ({generateSeconds:0.0} s to generate; {applied / catchUp.Elapsed.TotalSeconds:N0} events/s while catching up)");
+                var positionBefore = await PositionAsync(dataSource);
+                service = await ServiceProcess.StartAsync(db.ConnectionString, $"statistics-{Format.Size(size)}", scratch);
+                meter.ServicePid = service.Pid;
+                var head = await WaitForProjectionAsync(dataSource, current);
+                var applied = head - positionBefore;
+                results.AddCpu($"statistics projection catching up ({applied:N0} events after the generation, service start included)", CpuSplit.Between(cpu, meter.Take()), applied, "event");
+                Log.Line($"statistics: projection caught up {catchUp.Elapsed.TotalSeconds:0.0} s after the data was in ({generateSeconds:0.0} s to generate; {applied / catchUp.Elapsed.TotalSeconds:N0} events/s while catching up, service start included)");
+                await Verification.RunAsync(service, $"after generating {Format.Size(size)} activities", results);
 
                 var countMs = await Ceilings.CountMsAsync(dataSource);
-                Log.Line($"statistics: select count(*) from events ({Format.Size(size)}): {Format.Ms(countMs)}");
+                Log.Line($"statistics: select count(*) from mt_events ({Format.Size(size)}): {Format.Ms(countMs)}");
                 var queries = new List<QueryResult>();
                 foreach (var query in Queries)
                 {
@@ -119,6 +133,7 @@ public static class StatisticsBench
                     cpu = meter.Take();
                     rebuild = await RebuildAsync(service, dataSource);
                     results.AddCpu($"rebuild ({rebuild.Events:N0} events)", CpuSplit.Between(cpu, meter.Take()), rebuild.Events, "event");
+                    await Verification.RunAsync(service, $"after the rebuild at {Format.Size(size)}", results);
                     await Publish();
                 }
             }
@@ -130,13 +145,21 @@ public static class StatisticsBench
         }
     }
 
-    static async Task GenerateAsync(EventStore.EventStore store, ActivityFactory factory, long first, long count)
+    /// <summary>
+    /// Activities as the service would have stored them, written with Marten's bulk COPY. Each is one stream
+    /// (<see cref="ActivityIds.For"/> of the client and externalId, stream type <c>activity</c>) with one
+    /// <c>activity-recorded</c> event built by a Marten session (the mapped type name, the data in the store's
+    /// camelCase JSON), its <c>client</c> header and its recorded time; and its <see cref="ActivityView"/> document,
+    /// made by the service's own inline projection. NOT while the service runs (see the class comment).
+    /// </summary>
+    public static async Task GenerateAsync(IDocumentStore store, ActivityFactory factory, long first, long count, string client = BackfillClient)
     {
         var chunks = (int)((count + Chunk - 1) / Chunk);
         var next = -1;
         long done = 0;
         var watch = Stopwatch.StartNew();
         var reportAt = 5.0;
+        var projection = new ActivityViewProjection();
         await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(async () =>
         {
             int chunk;
@@ -145,18 +168,30 @@ public static class StatisticsBench
                 var start = first + (long)chunk * Chunk;
                 var n = (int)Math.Min(Chunk, first + count - start);
                 var random = new Random((int)(start / Chunk) * 7_919 + 1);
-                var appends = new StreamAppend[n];
-                for (var i = 0; i < n; i++)
-                {
-                    var content = factory.NextContent(random, $"gen-{start + i}");
-                    // Backfilled history: recorded on the day or up to two days after, during the working day in Vietnam.
-                    var recordedAt = new DateTimeOffset(content.OccurredOn.ToDateTime(new TimeOnly(random.Next(7, 22), random.Next(60))), TimeSpan.FromHours(7))
-                        .AddDays(random.Next(3));
-                    var id = Guid.CreateVersion7(recordedAt);
-                    appends[i] = new StreamAppend(id, ActivityEventTypes.StreamType, 0,
-                        [new ActivityRecorded(id, "bench-backfill", content, recordedAt)], new EventMetadata("bench-backfill", null, recordedAt));
-                }
-                await store.BulkStartStreamsAsync(appends);
+                var streams = new StreamAction[n];
+                var views = new ActivityView[n];
+                // A session only to build the events as the service's sessions do; it never touches the database.
+                await using (var session = store.LightweightSession())
+                    for (var i = 0; i < n; i++)
+                    {
+                        var content = factory.NextContent(random, $"gen-{start + i}");
+                        // Backfilled history: recorded on the day or up to two days after, during the working day in Vietnam;
+                        // in UTC, as the service's clock gives it (TimeProvider.GetUtcNow) and as Marten's timestamp must be.
+                        var recordedAt = new DateTimeOffset(content.OccurredOn.ToDateTime(new TimeOnly(random.Next(7, 22), random.Next(60))), TimeSpan.FromHours(7))
+                            .AddDays(random.Next(3)).ToUniversalTime();
+                        var id = ActivityIds.For(client, content.ExternalId);
+                        var e = session.Events.BuildEvent(new ActivityRecorded(id, client, content, recordedAt));
+                        e.SetHeader(ActivityCommands.ClientHeader, client);
+                        e.Timestamp = recordedAt;
+                        e.StreamId = id;
+                        e.Version = 1;
+                        var stream = StreamAction.Start(id, e);
+                        stream.AggregateType = typeof(CoordinationEvents.Api.Activities.Activity);
+                        streams[i] = stream;
+                        views[i] = projection.Evolve(null, id, e)!;
+                    }
+                await store.BulkInsertEventsAsync(streams, Chunk);
+                await store.BulkInsertAsync(views, Weasel.Core.BulkInsertMode.InsertsOnly, Chunk);
                 var total = Interlocked.Add(ref done, n);
                 var seconds = watch.Elapsed.TotalSeconds;
                 if (seconds >= reportAt || total == count)
@@ -171,28 +206,31 @@ public static class StatisticsBench
         })));
     }
 
-    /// <summary>Waits until the statistics projection has applied every event (read from the database, cheaply).</summary>
-    static async Task WaitForProjectionAsync(NpgsqlDataSource dataSource, long total)
+    /// <summary>The statistics projection's position (its row in <c>mt_event_progression</c>).</summary>
+    static Task<long> PositionAsync(NpgsqlDataSource dataSource) => BenchServer.ScalarAsync<long>(dataSource,
+        $"select coalesce((select last_seq_id from mt_event_progression where name = '{StatisticsProjection.ShardName}'), 0)");
+
+    /// <summary>Waits until the statistics projection's position reaches the last event (read from the database, cheaply); returns that position.</summary>
+    static async Task<long> WaitForProjectionAsync(NpgsqlDataSource dataSource, long total)
     {
         var watch = Stopwatch.StartNew();
         var reportAt = 10.0;
         while (true)
         {
-            await using var cmd = dataSource.CreateCommand("""
-                select not exists (select 1 from events e where (e.transaction_id, e.position) > (p.last_transaction_id, p.last_position)),
-                       p.events_applied, p.last_error
-                from projections p where p.name = 'statistics'
+            await using var cmd = dataSource.CreateCommand($"""
+                select coalesce((select last_seq_id from mt_event_progression where name = '{StatisticsProjection.ShardName}'), 0),
+                       coalesce((select max(seq_id) from mt_events), 0)
                 """);
             await using var reader = await cmd.ExecuteReaderAsync();
-            if (await reader.ReadAsync())
+            await reader.ReadAsync();
+            var (position, head) = (reader.GetInt64(0), reader.GetInt64(1));
+            if (position >= head) return position;
+            if (watch.Elapsed.TotalSeconds >= reportAt)
             {
-                if (reader.GetBoolean(0)) return;
-                if (watch.Elapsed.TotalSeconds >= reportAt)
-                {
-                    reportAt += 10;
-                    Log.Line($"  statistics projection: {reader.GetInt64(1):N0}/{total:N0} events applied{(reader.IsDBNull(2) ? "" : $"; last error: {reader.GetString(2)}")}");
-                }
+                reportAt += 10;
+                Log.Line($"  statistics projection: at event {position:N0} of {head:N0} ({total:N0} activities)");
             }
+            if (watch.Elapsed > TimeSpan.FromHours(2)) throw new TimeoutException($"The statistics projection did not catch up within 2 hours (at {position} of {head}).");
             await Task.Delay(250);
         }
     }
@@ -221,13 +259,16 @@ public static class StatisticsBench
         return new QueryResult(query, new Latencies(samples), activities);
     }
 
-    /// <summary>POST …/statistics/rebuild, then wait until the rebuilt tables are swapped in.</summary>
+    /// <summary>
+    /// POST …/statistics/rebuild, then ask GET /api/v1/admin/projections until the projection's
+    /// <c>lastRebuildCompletedAt</c> changes (the service has swapped the rebuilt tables in and handed the position back to the daemon).
+    /// </summary>
     static async Task<RebuildResult> RebuildAsync(ServiceProcess service, NpgsqlDataSource dataSource)
     {
-        var events = await BenchServer.ScalarAsync<long>(dataSource, "select count(*) from events");
+        var events = await BenchServer.ScalarAsync<long>(dataSource, "select count(*) from mt_events");
         var sequential = await Ceilings.SequentialReadRowsPerSecondAsync(dataSource);
-        Log.Line($"rebuild: sequential read of the events table: {sequential:N0} rows/s; rebuilding the statistics of {events:N0} events");
-        var requestedAfter = await BenchServer.ScalarAsync<DateTime>(dataSource, "select now()");
+        Log.Line($"rebuild: sequential read of mt_events: {sequential:N0} rows/s; rebuilding the statistics of {events:N0} events");
+        var before = (await ProjectionStatusAsync(service)).LastRebuildCompletedAt;
         var watch = Stopwatch.StartNew();
         using (var response = await service.Admin.PostAsync("api/v1/admin/projections/statistics/rebuild", null))
             if (response.StatusCode != HttpStatusCode.Accepted)
@@ -235,24 +276,29 @@ public static class StatisticsBench
         var reportAt = 10.0;
         while (true)
         {
-            await using var cmd = dataSource.CreateCommand("""
-                select coalesce(last_rebuild_completed_at > $1, false), coalesce(rebuild_events_applied, 0), last_error
-                from projections where name = 'statistics'
-                """);
-            cmd.Parameters.AddWithValue(requestedAfter);
-            await using var reader = await cmd.ExecuteReaderAsync();
-            await reader.ReadAsync();
-            if (reader.GetBoolean(0)) break;
+            var status = await ProjectionStatusAsync(service);
+            if (status.LastRebuildCompletedAt is { } completed && completed != before) break;
             if (watch.Elapsed.TotalSeconds >= reportAt)
             {
                 reportAt += 10;
-                Log.Line($"  rebuild: {reader.GetInt64(1):N0}/{events:N0} events replayed{(reader.IsDBNull(2) ? "" : $"; last error: {reader.GetString(2)}")}");
+                Log.Line($"  rebuild: {(status.Rebuilding ? "running" : "not started yet")}{(status.LastError is null ? "" : $"; last error: {status.LastError}")}");
             }
+            if (watch.Elapsed > TimeSpan.FromHours(1)) throw new TimeoutException($"The rebuild did not complete within an hour; last error: {status.LastError ?? "none"}");
             await Task.Delay(100);
         }
         var result = new RebuildResult(events, watch.Elapsed.TotalSeconds, sequential);
         Log.Line($"rebuild: {result.Seconds:0.0} s, {result.PerSecond:N0} events/s");
         return result;
+    }
+
+    static async Task<ProjectionStatus> ProjectionStatusAsync(ServiceProcess service)
+    {
+        using var response = await service.Admin.GetAsync("api/v1/admin/projections");
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"GET admin/projections: {(int)response.StatusCode} {body}");
+        var status = JsonSerializer.Deserialize<ProjectionsResponse>(body, StoreJson.Options)
+            ?? throw new InvalidOperationException($"GET admin/projections: no body");
+        return status.Projections[0];
     }
 
     /// <summary>Null when the disk holds the next step with room to spare; otherwise why not.</summary>
@@ -263,5 +309,75 @@ public static class StatisticsBench
         var needed = (long)(bytes / (double)current * missing * 1.3) + (8L << 30);
         var free = new DriveInfo(directory).AvailableFreeSpace;
         return free >= needed ? null : $"not enough disk: about {needed >> 30} GiB needed, {free >> 30} GiB free in {directory}";
+    }
+}
+
+/// <summary>
+/// Holds the bulk generation to what the service's own path writes: in one database, a row written by Marten
+/// sessions (<see cref="StoreAppend"/>, as <c>ActivityCommands</c> does) and a generated one are compared column by
+/// column in <c>mt_events</c>, <c>mt_streams</c> and <c>mt_doc_activityview</c>: the same columns set or null, the
+/// same event type name, .NET type, stream type, version, tenant and archive flags, the same header names and the
+/// same top-level JSON properties. Ids, sequence numbers, times and the values themselves may differ. Any other
+/// difference stops the benchmark.
+/// </summary>
+public static class GenerationCheck
+{
+    static readonly HashSet<string> MayDiffer = new(StringComparer.Ordinal)
+    {
+        "seq_id", "id", "stream_id", "timestamp", "created", "mt_last_modified", "mt_version", "correlation_id", "causation_id",
+        "unit_id", "kind", "occurred_on", // duplicated read model fields: values of the activity
+    };
+
+    static readonly HashSet<string> CompareKeys = new(StringComparer.Ordinal) { "data", "headers" };
+
+    public static async Task<string> CompareAsync(NpgsqlDataSource dataSource, string sessionClient, string bulkClient)
+    {
+        var queries = new (string Table, string Sql)[]
+        {
+            ("mt_events", "select to_jsonb(e) from mt_events e where e.headers->>'client' = $1 order by seq_id limit 1"),
+            ("mt_streams", "select to_jsonb(s) from mt_streams s where s.id = (select stream_id from mt_events where headers->>'client' = $1 order by seq_id limit 1)"),
+            ("mt_doc_activityview", "select to_jsonb(d) from mt_doc_activityview d where d.data->>'sourceSystem' = $1 limit 1"),
+        };
+        var differences = new List<string>();
+        foreach (var (table, sql) in queries)
+        {
+            var session = await RowAsync(dataSource, sql, sessionClient);
+            var bulk = await RowAsync(dataSource, sql, bulkClient);
+            if (session is null || bulk is null)
+            {
+                differences.Add($"{table}: no row {(session is null ? $"written by the sessions ({sessionClient})" : $"generated ({bulkClient})")}");
+                continue;
+            }
+            foreach (var column in session.Value.EnumerateObject().Select(p => p.Name).Union(bulk.Value.EnumerateObject().Select(p => p.Name)))
+            {
+                var hasA = session.Value.TryGetProperty(column, out var a);
+                var hasB = bulk.Value.TryGetProperty(column, out var b);
+                if (!hasA || !hasB) { differences.Add($"{table}.{column}: only in the {(hasA ? "session" : "generated")} row"); continue; }
+                if (a.ValueKind != b.ValueKind) { differences.Add($"{table}.{column}: {a.ValueKind} from the session, {b.ValueKind} generated ({Short(a)} vs {Short(b)})"); continue; }
+                if (CompareKeys.Contains(column) && a.ValueKind == JsonValueKind.Object)
+                {
+                    var ka = string.Join(",", a.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+                    var kb = string.Join(",", b.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+                    if (ka != kb) differences.Add($"{table}.{column}: properties [{ka}] from the session, [{kb}] generated");
+                }
+                else if (!MayDiffer.Contains(column) && !CompareKeys.Contains(column) && a.GetRawText() != b.GetRawText())
+                    differences.Add($"{table}.{column}: {Short(a)} from the session, {Short(b)} generated");
+            }
+        }
+        if (differences.Count > 0)
+            throw new InvalidOperationException("GENERATION CHECK FAILED: the bulk generation does not write what Marten's sessions write:\n  " + string.Join("\n  ", differences));
+        var message = "Generation check: a generated activity's rows in mt_events, mt_streams and mt_doc_activityview have the same columns set, event type name, .NET and stream types, versions, header names and JSON properties as one appended through a Marten session as the service does.";
+        Log.Line(message);
+        return message;
+    }
+
+    static string Short(JsonElement e) => e.GetRawText() is var t && t.Length > 80 ? t[..80] + "…" : e.GetRawText();
+
+    static async Task<JsonElement?> RowAsync(NpgsqlDataSource dataSource, string sql, string client)
+    {
+        await using var cmd = dataSource.CreateCommand(sql);
+        cmd.Parameters.AddWithValue(client);
+        var text = await cmd.ExecuteScalarAsync() as string;
+        return text is null ? null : JsonDocument.Parse(text).RootElement.Clone();
     }
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.EventStore;
-using Npgsql;
+using Marten;
 
 namespace CoordinationEvents.Benchmarks;
 
@@ -13,23 +12,25 @@ public sealed record AppendResult(int Writers, long Events, double Seconds, Late
 }
 
 /// <summary>
-/// The event store library alone, no HTTP: writers each calling <see cref="EventStore.EventStore.AppendAsync"/> in
-/// a loop, a new stream with one recorded activity each time, with the service's inline read model and pool
-/// settings, in a database of its own with the service's schema.
+/// Marten alone, no HTTP and no group commit: writers each opening one <see cref="IDocumentStore.LightweightSession"/>
+/// per append in a loop, starting a new stream with one recorded activity (<c>StartStream</c>, the event built and
+/// given its client header as <see cref="ActivityCommands"/> does), then <c>SaveChangesAsync</c>: one transaction per
+/// event. The store has the service's options (Quick append, the inline activity read model, the async statistics
+/// projection registered but not run: no daemon here), in a database of its own.
 /// </summary>
 public static class StoreAppend
 {
-    public static async Task<AppendResult> RunAsync(NpgsqlDataSource dataSource, ActivityFactory factory, int writers, TimeSpan warmup, TimeSpan duration, CpuMeter meter)
+    public const string Client = "bench-store";
+
+    public static async Task<AppendResult> RunAsync(IDocumentStore store, ActivityFactory factory, int writers, TimeSpan warmup, TimeSpan duration, CpuMeter meter)
     {
-        var registry = ActivityEventTypes.Register(new EventTypeRegistry());
-        var store = new EventStore.EventStore(dataSource, registry, [new ActivityReadModel(registry)]);
         await RunOnceAsync(store, factory, writers, warmup, "warm");
         var before = meter.Take();
         var result = await RunOnceAsync(store, factory, writers, duration, "run");
         return result with { Cpu = CpuSplit.Between(before, meter.Take()) };
     }
 
-    static async Task<AppendResult> RunOnceAsync(EventStore.EventStore store, ActivityFactory factory, int writers, TimeSpan duration, string run)
+    static async Task<AppendResult> RunOnceAsync(IDocumentStore store, ActivityFactory factory, int writers, TimeSpan duration, string run)
     {
         var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
         var latencies = new List<double>[writers];
@@ -40,13 +41,16 @@ public static class StoreAppend
             var mine = latencies[writer] = new List<double>(8_192);
             for (var seq = 0; Stopwatch.GetTimestamp() < stopAt; seq++)
             {
-                var now = DateTimeOffset.UtcNow;
-                var id = Guid.CreateVersion7(now);
                 var content = factory.NextContent(random, $"store-{run}-{writer}-{seq}");
-                var append = new StreamAppend(id, ActivityEventTypes.StreamType, 0,
-                    [new ActivityRecorded(id, "bench-store", content, now)], new EventMetadata("bench-store", null, now));
+                var id = ActivityIds.For(Client, content.ExternalId);
                 var started = Stopwatch.GetTimestamp();
-                await store.AppendAsync(append);
+                await using (var session = store.LightweightSession())
+                {
+                    var e = session.Events.BuildEvent(new ActivityRecorded(id, Client, content, DateTimeOffset.UtcNow));
+                    e.SetHeader(ActivityCommands.ClientHeader, Client);
+                    session.Events.StartStream<CoordinationEvents.Api.Activities.Activity>(id, e);
+                    await session.SaveChangesAsync();
+                }
                 mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
         })));
