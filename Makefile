@@ -12,7 +12,8 @@ export DOTNET_SKIP_FIRST_TIME_EXPERIENCE ?= 1
 export CONFIGURATION
 
 .DEFAULT_GOAL := help
-.PHONY: help prereqs docker build run test demo bench verify compose-smoke db-start db-stop db-status clean clean-data
+# codegen: regenerate Wolverine's handlers (Internal/Generated) after changing an endpoint, then rebuild and commit them.
+.PHONY: codegen help prereqs docker build run test demo bench verify compose-smoke db-start db-stop db-status clean clean-data
 
 help:
 	@echo "make run         start the local PostgreSQL (.data/pg) and the API on http://localhost:$(PORT)"
@@ -24,6 +25,7 @@ help:
 	@echo "make bench       run the benchmarks (QUICK=1 for a short run)"
 	@echo "make verify      ask the running service to check its figures against the events"
 	@echo "make build       dotnet build $(SOLUTION) -c $(CONFIGURATION)"
+	@echo "make codegen     regenerate Wolverine's handlers (after changing an endpoint); rebuild and commit them"
 	@echo "make db-stop     stop the local PostgreSQL (db-start, db-status too)"
 	@echo "make clean       remove bin/ and obj/ (make clean-data also removes .data/)"
 
@@ -59,6 +61,9 @@ run:
 
 # run-tests.sh does the set-up (PostgreSQL binaries, Docker, the test image, Chromium if its script exists),
 # builds while the image is made, runs every test project and removes the test containers, even on failure.
+codegen: build
+	@deploy/codegen.sh
+
 test:
 	@deploy/run-tests.sh --build
 

@@ -113,6 +113,12 @@ if [ "$build" = 1 ]; then
     echo "0 passed, 0 failed, 0 skipped"
     exit 1
   fi
+  if ! timed "codegen-check" deploy/codegen.sh --check; then
+    [ -n "$image_pid" ] && wait "$image_pid"
+    rm -f "$image_log" "$image_log.time" "$image_file"
+    echo "0 passed, 0 failed, 0 skipped"
+    exit 1
+  fi
 fi
 if [ -n "$image_pid" ]; then
   if ! wait "$image_pid"; then

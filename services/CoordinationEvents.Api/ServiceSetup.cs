@@ -60,7 +60,10 @@ public static class ServiceSetup
             // Local messages (a unit moved, an import's next chunk) are stored with the transaction that sends them
             // and survive a restart.
             options.Policies.UseDurableLocalQueues();
-            options.CodeGeneration.TypeLoadMode = builder.Configuration.GetValue("Wolverine:TypeLoadMode", JasperFx.CodeGeneration.TypeLoadMode.Dynamic);
+            // Static: the handlers are generated ahead (`make codegen`, Internal/Generated) and compiled in; no Roslyn at
+            // run time. Measured (Release, this machine): first 200 in 1.5–2.2 s and 155 MiB, against 2.4–2.5 s and 303 MiB
+            // with Dynamic. A missing or stale handler fails the build, the tests and CI (run-tests.sh regenerates and diffs).
+            options.CodeGeneration.TypeLoadMode = JasperFx.CodeGeneration.TypeLoadMode.Static;
         });
         services.AddWolverineHttp();
 
@@ -132,6 +135,10 @@ public static class ServiceSetup
             async.DeleteDataInTableOnTeardown(StatisticsProjection.Position);
         });
         options.Projections.StaleSequenceThreshold = TimeSpan.FromSeconds(1);
+        // How often the daemon looks for new events: Marten's 1 s when quiet made the lag p99 about 1.2 s under load
+        // (make bench). Cadence only; it changes nothing of what is skipped or counted.
+        options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
+        options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(100);
 
         options.Storage.ExtendedSchemaObjects.Add(UnitDirectory.Table());
         foreach (var table in StatisticsProjection.Tables()) options.Storage.ExtendedSchemaObjects.Add(table);
@@ -153,6 +160,8 @@ public static class ServiceSetup
         {
             options.AddParameterHandlingStrategy<StrictJsonBodyStrategy>();
             options.AddPolicy<FluentValidationPolicy>();
+            // `?limit=abc` is a 400 problem, not the default value.
+            options.RejectUnparseableQueryValues = true;
         });
 
         if (app.Environment.IsDevelopment())
