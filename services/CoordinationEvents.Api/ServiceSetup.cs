@@ -45,7 +45,11 @@ public static class ServiceSetup
         services.AddSingleton<ConsistencyCheck>();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
-        services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>()))
+        // Statistics:Inline=true applies the statistics in each append's transaction instead of the daemon's. It is
+        // there to measure the trade-off (make bench; README), not to run: Quick append does not tell an inline
+        // projection the versions a correction replaces.
+        var statisticsInline = builder.Configuration.GetValue("Statistics:Inline", false);
+        services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>(), statisticsInline))
             .UseNpgsqlDataSource()
             .ApplyAllDatabaseChangesOnStartup()
             .InitializeWith<UnitSeedData>()
@@ -113,7 +117,7 @@ public static class ServiceSetup
     /// <item>Event type names are stable strings; metadata holds the client (a header) and the correlation id.</item>
     /// </list>
     /// </summary>
-    public static StoreOptions EventStoreOptions(StatisticsProjection statistics)
+    public static StoreOptions EventStoreOptions(StatisticsProjection statistics, bool statisticsInline = false)
     {
         var options = new StoreOptions();
         options.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsString, Weasel.Core.Casing.CamelCase, o => StoreJson.Configure(o));
@@ -126,7 +130,9 @@ public static class ServiceSetup
         options.Projections.Add(new ActivityViewProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Inline);
         options.Projections.Add(new ActivityAggregation(), JasperFx.Events.Projections.ProjectionLifecycle.Live);
         ActivityView.Configure(options);
-        options.Projections.Add(statistics, JasperFx.Events.Projections.ProjectionLifecycle.Async, StatisticsProjection.ProjectionName, async =>
+        statistics.Inline = statisticsInline;
+        options.Projections.Add(statistics, statisticsInline ? JasperFx.Events.Projections.ProjectionLifecycle.Inline : JasperFx.Events.Projections.ProjectionLifecycle.Async,
+            StatisticsProjection.ProjectionName, async =>
         {
             async.BatchSize = 1_000;
             // Marten's own rebuild (the `projections` command) starts from empty tables.

@@ -40,6 +40,9 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
     public static decimal FromSlot(MetricDefinition metric, decimal slot) =>
         metric.Type == MetricType.Decimal ? slot / DecimalScale : slot;
 
+    /// <summary>Set by the wiring: applied in each append's transaction (a measurement, see ServiceSetup) rather than by the daemon.</summary>
+    public bool Inline { get; set; }
+
     /// <summary>The daemon's name for the projection's one shard (its row in <c>mt_event_progression</c>).</summary>
     public const string ShardName = ProjectionName + ":All";
 
@@ -187,7 +190,8 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
             }
         }
 
-        operations.QueueSqlCommand("select stat_advance(?, ?, ?)", ProjectionName, events[0].Sequence, events[^1].Sequence);
+        // Inline, the batch is the append's own transaction: nothing to guard, and Quick append has no sequences yet.
+        if (!Inline) operations.QueueSqlCommand("select stat_advance(?, ?, ?)", ProjectionName, events[0].Sequence, events[^1].Sequence);
         QueueCells(operations, Cells, cells);
         QueueStocks(operations, Stocks, stockUpserts, stockDeletes);
     }
