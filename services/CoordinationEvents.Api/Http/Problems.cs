@@ -30,7 +30,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken ct)
     {
-        var problem = Map(exception) ?? MapFor(context, exception);
+        var problem = MapFor(context, exception);
         if (problem is null)
         {
             log.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
@@ -40,8 +40,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    /// <summary>The mappings that depend on the request.</summary>
-    static ProblemDetails? MapFor(HttpContext context, Exception exception) => exception switch
+    /// <summary>Every mapping: those of <see cref="Map"/>, then those that depend on the request.</summary>
+    public static ProblemDetails? MapFor(HttpContext context, Exception exception) => Map(exception) ?? exception switch
     {
         // No activity has the nil id (ids are name-based UUIDs), but Marten's FetchForWriting refuses to look for it.
         // (The exception handler has cleared the route values; its feature keeps them.)

@@ -114,6 +114,13 @@ public sealed class AuthorizationTests(ApiFactory api) : IClassFixture<ApiFactor
         Assert.Equal("X-Api-Key", doc["components"]!["securitySchemes"]!["ApiKey"]!["name"]!.GetValue<string>());
         var examples = doc["paths"]!["/api/v1/activities"]!["post"]!["requestBody"]!["content"]!["application/json"]!["examples"]!.AsObject();
         Assert.Equal(KindCatalog.All.Select(k => k.Name).Order(), examples.Select(e => e.Key).Order());
+        // The contract's failure answers are documented too: 409 for a reused externalId, 412/428/409 for corrections.
+        string[] Responses(string path, string method) => doc["paths"]![path]![method]!["responses"]!.AsObject().Select(r => r.Key).ToArray();
+        Assert.Contains("409", Responses("/api/v1/activities", "post"));
+        Assert.Contains("400", Responses("/api/v1/activities", "post"));
+        foreach (var code in new[] { "404", "409", "412", "428" }) Assert.Contains(code, Responses("/api/v1/activities/{activityId}", "put"));
+        Assert.Contains("412", Responses("/api/v1/activities/{activityId}", "delete"));
+        Assert.NotNull(doc["paths"]!["/api/v1/activities/{activityId}"]!["put"]!["requestBody"]);
     }
 }
 
