@@ -18,7 +18,8 @@ public sealed class SwaggerUiTests(BrowserFixture fixture)
         await dialog.Locator("button.authorize").ClickAsync();
         await page.Locator(".auth-btn-wrapper button.btn-done").ClickAsync();
 
-        var operation = page.Locator("#operations-Statistics-get_api_v1_statistics");
+        // Swagger UI names an operation by its tag and operationId (Wolverine.Http names it by method and route).
+        var operation = page.Locator("#operations-Statistics-GET_api_v1_statistics");
         await operation.Locator(".opblock-summary").ClickAsync();
         await operation.Locator("button.try-out__btn").ClickAsync();
         await operation.Locator("tr[data-param-name='from'] input").FillAsync("2019-01-01");

@@ -91,6 +91,44 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
     async Task RunAsync(CancellationToken ct)
     {
         var coordinator = services.GetRequiredService<IProjectionCoordinator>();
+        await coordinator.PauseAsync();
+        try
+        {
+            await RefillAsync(ct);
+        }
+        finally
+        {
+            await coordinator.ResumeAsync();
+        }
+        await units.ReloadAsync(ct);
+    }
+
+    /// <summary>
+    /// The command-line rebuild (<c>dotnet run -- rebuild-statistics</c>): the same fill, for a database that no
+    /// running service uses. It refuses when another connection holds an advisory lock in the database (the
+    /// daemon's HotCold lock, Wolverine's node leadership): a running service rebuilds through its admin endpoint.
+    /// </summary>
+    public async Task<bool> RunOfflineAsync(TextWriter output, CancellationToken ct)
+    {
+        await using (var cmd = db.CreateCommand("""
+            select count(*) from pg_locks
+            where locktype = 'advisory' and granted and pid <> pg_backend_pid()
+              and database = (select oid from pg_database where datname = current_database())
+            """))
+            if ((long)(await cmd.ExecuteScalarAsync(ct))! > 0)
+            {
+                output.WriteLine("A running service holds this database's locks: ask it instead, POST /api/v1/admin/projections/statistics/rebuild.");
+                return false;
+            }
+        await RequestAsync(StatisticsProjection.ProjectionName, ct);
+        var (mark, seconds) = await RefillAsync(ct);
+        output.WriteLine($"Statistics rebuilt up to event {mark} in {seconds:0.0} s.");
+        return true;
+    }
+
+    /// <summary>Fills fresh tables up to the high water mark and swaps them in with the projection's progression.</summary>
+    async Task<(long Mark, double Seconds)> RefillAsync(CancellationToken ct)
+    {
         var started = DateTimeOffset.UtcNow;
         DateTime requestedAt; // timestamptz comes back as a UTC DateTime
         await using (var cmd = db.CreateCommand($"update {RequestTable} set started_at = now(), last_error = null where name = $1 returning requested_at"))
@@ -98,81 +136,73 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
             cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
             requestedAt = (DateTime)(await cmd.ExecuteScalarAsync(ct))!;
         }
-
-        await coordinator.PauseAsync();
-        try
+        var next = (Cells: StatisticsProjection.Cells + "__next", Stocks: StatisticsProjection.Stocks + "__next");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        long mark;
+        await using (var tx = await connection.BeginTransactionAsync(ct))
         {
-            var next = (Cells: StatisticsProjection.Cells + "__next", Stocks: StatisticsProjection.Stocks + "__next");
-            await using var connection = await db.OpenConnectionAsync(ct);
-            long mark;
-            await using (var tx = await connection.BeginTransactionAsync(ct))
-            {
-                mark = await HighWaterMarkAsync(connection, ct);
-                await ExecuteAsync(connection, $"""
-                    drop table if exists {next.Cells}; drop table if exists {next.Stocks};
-                    create table {next.Cells} (like {StatisticsProjection.Cells} including defaults including constraints);
-                    create table {next.Stocks} (like {StatisticsProjection.Stocks} including defaults including constraints);
-                    """, ct);
-                await StatisticsProjection.FillAsync(connection, next.Cells, next.Stocks, mark, ct);
-                await tx.CommitAsync(ct);
-            }
-            // Indexes after the fill (cheaper than maintaining them row by row), under the names Weasel expects.
+            mark = await HighWaterMarkAsync(connection, ct);
             await ExecuteAsync(connection, $"""
-                alter table {next.Cells} add constraint {next.Cells}_pkey primary key (unit_id, period, bucket, kind, d1, d2);
-                alter table {next.Stocks} add constraint {next.Stocks}_pkey primary key (activity_id);
-                create index {next.Stocks}_latest_new on {next.Stocks} (unit_id, occurred_on, recorded_at, activity_id);
+                drop table if exists {next.Cells}; drop table if exists {next.Stocks};
+                create table {next.Cells} (like {StatisticsProjection.Cells} including defaults including constraints);
+                create table {next.Stocks} (like {StatisticsProjection.Stocks} including defaults including constraints);
                 """, ct);
+            await StatisticsProjection.FillAsync(connection, next.Cells, next.Stocks, mark, ct);
+            await tx.CommitAsync(ct);
+        }
+        // Indexes after the fill (cheaper than maintaining them row by row), under the names Weasel expects.
+        await ExecuteAsync(connection, $"""
+            alter table {next.Cells} add constraint {next.Cells}_pkey primary key (unit_id, period, bucket, kind, d1, d2);
+            alter table {next.Stocks} add constraint {next.Stocks}_pkey primary key (activity_id);
+            create index {next.Stocks}_latest_new on {next.Stocks} (unit_id, occurred_on, recorded_at, activity_id);
+            """, ct);
 
-            await using (var tx = await connection.BeginTransactionAsync(ct))
-            {
-                await ExecuteAsync(connection, $"""
-                    lock table {StatisticsProjection.Cells}, {StatisticsProjection.Stocks} in access exclusive mode;
-                    drop table {StatisticsProjection.Cells}; drop table {StatisticsProjection.Stocks};
-                    alter table {next.Cells} rename to {StatisticsProjection.Cells};
-                    alter table {next.Stocks} rename to {StatisticsProjection.Stocks};
-                    alter index {next.Cells}_pkey rename to pkey_{StatisticsProjection.Cells}_unit_id_period_bucket_kind_d1_d2;
-                    alter index {next.Stocks}_pkey rename to pkey_{StatisticsProjection.Stocks}_activity_id;
-                    alter index {next.Stocks}_latest_new rename to {StatisticsProjection.Stocks}_latest;
-                    """, ct);
-                await using (var cmd = new NpgsqlCommand("""
-                    insert into mt_event_progression (name, last_seq_id, last_updated) values ($1, $2, now())
-                    on conflict (name) do update set last_seq_id = excluded.last_seq_id, last_updated = now()
-                    """, connection))
-                {
-                    cmd.Parameters.AddWithValue(StatisticsProjection.ShardName);
-                    cmd.Parameters.AddWithValue(mark);
-                    await cmd.ExecuteNonQueryAsync(ct);
-                }
-                await using (var cmd = new NpgsqlCommand($"""
-                    insert into {StatisticsProjection.Position} (name, last_seq) values ($1, $2)
-                    on conflict (name) do update set last_seq = excluded.last_seq
-                    """, connection))
-                {
-                    cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
-                    cmd.Parameters.AddWithValue(mark);
-                    await cmd.ExecuteNonQueryAsync(ct);
-                }
-                // A request that came in during the fill stays pending: the tree may have moved after the fill read it.
-                await using (var cmd = new NpgsqlCommand($"""
-                    update {RequestTable} set completed_at = now(), last_sequence = $2,
-                        requested_at = case when requested_at > $3 then requested_at end
-                    where name = $1
-                    """, connection))
-                {
-                    cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
-                    cmd.Parameters.AddWithValue(mark);
-                    cmd.Parameters.AddWithValue(requestedAt);
-                    await cmd.ExecuteNonQueryAsync(ct);
-                }
-                await tx.CommitAsync(ct);
-            }
-            log.LogInformation("Statistics rebuilt up to event {Mark} in {Seconds:0.0} s", mark, (DateTimeOffset.UtcNow - started).TotalSeconds);
-        }
-        finally
+        await using (var tx = await connection.BeginTransactionAsync(ct))
         {
-            await coordinator.ResumeAsync();
+            await ExecuteAsync(connection, $"""
+                lock table {StatisticsProjection.Cells}, {StatisticsProjection.Stocks} in access exclusive mode;
+                drop table {StatisticsProjection.Cells}; drop table {StatisticsProjection.Stocks};
+                alter table {next.Cells} rename to {StatisticsProjection.Cells};
+                alter table {next.Stocks} rename to {StatisticsProjection.Stocks};
+                alter index {next.Cells}_pkey rename to pkey_{StatisticsProjection.Cells}_unit_id_period_bucket_kind_d1_d2;
+                alter index {next.Stocks}_pkey rename to pkey_{StatisticsProjection.Stocks}_activity_id;
+                alter index {next.Stocks}_latest_new rename to {StatisticsProjection.Stocks}_latest;
+                """, ct);
+            await using (var cmd = new NpgsqlCommand("""
+                insert into mt_event_progression (name, last_seq_id, last_updated) values ($1, $2, now())
+                on conflict (name) do update set last_seq_id = excluded.last_seq_id, last_updated = now()
+                """, connection))
+            {
+                cmd.Parameters.AddWithValue(StatisticsProjection.ShardName);
+                cmd.Parameters.AddWithValue(mark);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            await using (var cmd = new NpgsqlCommand($"""
+                insert into {StatisticsProjection.Position} (name, last_seq) values ($1, $2)
+                on conflict (name) do update set last_seq = excluded.last_seq
+                """, connection))
+            {
+                cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
+                cmd.Parameters.AddWithValue(mark);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            // A request that came in during the fill stays pending: the tree may have moved after the fill read it.
+            await using (var cmd = new NpgsqlCommand($"""
+                update {RequestTable} set completed_at = now(), last_sequence = $2,
+                    requested_at = case when requested_at > $3 then requested_at end
+                where name = $1
+                """, connection))
+            {
+                cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
+                cmd.Parameters.AddWithValue(mark);
+                cmd.Parameters.AddWithValue(requestedAt);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            await tx.CommitAsync(ct);
         }
-        await units.ReloadAsync(ct);
+        var seconds = (DateTimeOffset.UtcNow - started).TotalSeconds;
+        log.LogInformation("Statistics rebuilt up to event {Mark} in {Seconds:0.0} s", mark, seconds);
+        return (mark, seconds);
     }
 
     /// <summary>The daemon's high water mark: every event at or below it is committed (or a gap no transaction can fill).</summary>
@@ -212,4 +242,16 @@ public static class UnitMovedHandler
 {
     public static Task Handle(UnitMoved message, StatisticsRebuild rebuild, CancellationToken ct) =>
         rebuild.RequestAsync(StatisticsProjection.ProjectionName, ct);
+}
+
+/// <summary><c>dotnet run --project services/CoordinationEvents.Api -- rebuild-statistics</c>, with the service stopped.</summary>
+[JasperFx.CommandLine.Description("Rebuild the statistics with the set-based fill (as the admin endpoint does) in a database no running service uses", Name = "rebuild-statistics")]
+public sealed class RebuildStatisticsCommand : JasperFx.CommandLine.JasperFxAsyncCommand<JasperFx.CommandLine.NetCoreInput>
+{
+    public override async Task<bool> Execute(JasperFx.CommandLine.NetCoreInput input)
+    {
+        using var host = input.BuildHost();
+        await host.Services.GetRequiredService<Marten.IDocumentStore>().Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        return await host.Services.GetRequiredService<StatisticsRebuild>().RunOfflineAsync(Console.Out, CancellationToken.None);
+    }
 }

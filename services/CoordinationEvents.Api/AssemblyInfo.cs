@@ -1,0 +1,2 @@
+// JasperFx looks for command-line commands (rebuild-statistics) in assemblies that carry this attribute.
+[assembly: JasperFx.JasperFxAssembly]
