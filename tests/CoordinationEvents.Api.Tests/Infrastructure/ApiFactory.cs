@@ -12,41 +12,24 @@ using Npgsql;
 namespace CoordinationEvents.Api.Tests.Infrastructure;
 
 /// <summary>
-/// The service in-process, through the whole ASP.NET pipeline, against a fresh database of the test run's
-/// throwaway PostgreSQL. One per test class (IClassFixture), so classes never share data.
+/// One instance of the service in-process, through the whole ASP.NET pipeline, in Development (the fixed keys),
+/// on the database of <see cref="ConnectionString"/>; with the waits and checks the tests share.
 /// </summary>
-public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+public class ServiceInstance(string connectionString = "") : WebApplicationFactory<Program>
 {
-    public const string ScopedReporterKey = "scoped-reporter-key";
-    public const string ScopedReporterClient = "phong-tho-duty-log";
-    public const string OtherReporterKey = "other-reporter-key";
-
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public string ConnectionString { get; private set; } = "";
+    public string ConnectionString { get; protected set; } = connectionString;
 
-    public async Task InitializeAsync()
-    {
-        var server = await PostgresServer.SharedAsync();
-        ConnectionString = await server.CreateDatabaseAsync("api", maxPoolSize: 40);
-        _ = Server; // start the host now: migrations run and the projection runner starts
-    }
-
-    public new async Task DisposeAsync() => await base.DisposeAsync();
+    /// <summary>Configuration beyond the connection string and the log level.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>
+        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>(Settings)
         {
             ["ConnectionStrings:Events"] = ConnectionString,
-            ["ApiKeys:0:Client"] = ScopedReporterClient,
-            ["ApiKeys:0:Role"] = Roles.Reporter,
-            ["ApiKeys:0:KeySha256"] = ApiKeyOptions.Hash(ScopedReporterKey),
-            ["ApiKeys:0:Scope:0"] = "phong-tho",
-            ["ApiKeys:1:Client"] = "other-reporter",
-            ["ApiKeys:1:Role"] = Roles.Reporter,
-            ["ApiKeys:1:KeySha256"] = ApiKeyOptions.Hash(OtherReporterKey),
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("CE_TEST_LOG") ?? "Warning",
         }));
     }
@@ -84,7 +67,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return report;
     }
 
-    /// <summary>Waits until every async projection has applied every committed event.</summary>
+    /// <summary>Waits until every async projection has applied every committed event, and no rebuild is pending.</summary>
     public async Task WaitForProjectionsAsync(int seconds = 120)
     {
         var deadline = DateTime.UtcNow.AddSeconds(seconds);
@@ -100,6 +83,66 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             await Task.Delay(25);
         }
     }
+
+    /// <summary>Whether this instance's daemon runs the projections (HotCold: one of several does).</summary>
+    public async Task<bool> RunsProjectionsAsync()
+    {
+        using var admin = Admin;
+        return (await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/projections")).GetProperty("runsProjectionsHere").GetBoolean();
+    }
+
+    /// <summary>
+    /// Terminates, again and again until <paramref name="stop"/> is cancelled, every connection that holds an
+    /// advisory lock in this database (the daemon's HotCold lock, Wolverine's leadership), as network blips would;
+    /// returns how many it terminated.
+    /// </summary>
+    public async Task<int> KillLockConnectionsAsync(CancellationToken stop)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        var kills = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            await using var cmd = new NpgsqlCommand("""
+                select count(pg_terminate_backend(pid)) from pg_locks
+                where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
+                """, connection);
+            kills += Convert.ToInt32(await cmd.ExecuteScalarAsync());
+            await Task.Delay(15);
+        }
+        return kills;
+    }
+}
+
+/// <summary>
+/// The service against a fresh database of the test run's PostgreSQL, with two more reporter keys (one scoped to
+/// Phong Thổ). One per test class (IClassFixture), so classes never share data.
+/// </summary>
+public sealed class ApiFactory : ServiceInstance, IAsyncLifetime
+{
+    public const string ScopedReporterKey = "scoped-reporter-key";
+    public const string ScopedReporterClient = "phong-tho-duty-log";
+    public const string OtherReporterKey = "other-reporter-key";
+
+    public async Task InitializeAsync()
+    {
+        var server = await PostgresServer.SharedAsync();
+        ConnectionString = await server.CreateDatabaseAsync("api", maxPoolSize: 40);
+        _ = Server; // start the host now: the schema is applied and the daemon starts
+    }
+
+    public new async Task DisposeAsync() => await base.DisposeAsync();
+
+    protected override IEnumerable<KeyValuePair<string, string?>> Settings => new Dictionary<string, string?>
+    {
+        ["ApiKeys:0:Client"] = ScopedReporterClient,
+        ["ApiKeys:0:Role"] = Roles.Reporter,
+        ["ApiKeys:0:KeySha256"] = ApiKeyOptions.Hash(ScopedReporterKey),
+        ["ApiKeys:0:Scope:0"] = "phong-tho",
+        ["ApiKeys:1:Client"] = "other-reporter",
+        ["ApiKeys:1:Role"] = Roles.Reporter,
+        ["ApiKeys:1:KeySha256"] = ApiKeyOptions.Hash(OtherReporterKey),
+    };
 }
 
 public static class HttpExtensions

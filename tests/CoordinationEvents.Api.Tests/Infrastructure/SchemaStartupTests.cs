@@ -15,33 +15,19 @@ namespace CoordinationEvents.Api.Tests.Infrastructure;
 /// </summary>
 public sealed class SchemaStartupTests
 {
-    sealed class Instance(string connectionString) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Development");
-            builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Events"] = connectionString,
-                ["Logging:LogLevel:Default"] = "Warning",
-            }));
-        }
-    }
-
     [Fact]
     public async Task Two_instances_starting_together_on_an_empty_database_leave_the_schema_whole_and_both_serve()
     {
         for (var round = 0; round < 3; round++)
         {
             var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("startup");
-            await using var a = new Instance(connectionString);
-            await using var b = new Instance(connectionString);
+            await using var a = new ServiceInstance(connectionString);
+            await using var b = new ServiceInstance(connectionString);
             await Task.WhenAll(Task.Run(() => a.Server), Task.Run(() => b.Server));
 
             foreach (var (instance, i) in new[] { (a, 0), (b, 1) })
             {
-                using var reporter = instance.CreateClient();
-                reporter.DefaultRequestHeaders.Add("X-Api-Key", "dev-reporter-key");
+                using var reporter = instance.Reporter;
                 var node = JsonNode.Parse(ActivityExamples.ByKind["patrol"])!.AsObject();
                 node["externalId"] = $"startup-{round}-{i}";
                 Assert.Equal(HttpStatusCode.Created, (await reporter.PostJsonAsync("/api/v1/activities", node.ToJsonString())).StatusCode);

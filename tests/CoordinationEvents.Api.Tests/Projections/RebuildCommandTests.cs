@@ -19,39 +19,6 @@ namespace CoordinationEvents.Api.Tests.Projections;
 /// <summary>The command-line rebuild (<c>rebuild-statistics</c>): refused while a service runs, exact when none does.</summary>
 public sealed class RebuildCommandTests
 {
-    sealed class Instance(string connectionString) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Development");
-            builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Events"] = connectionString,
-                ["Logging:LogLevel:Default"] = "Warning",
-            }));
-        }
-
-        public HttpClient As(string key)
-        {
-            var client = CreateClient();
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
-            return client;
-        }
-    }
-
-    static async Task WaitAndVerifyAsync(Instance instance)
-    {
-        using var admin = instance.As("dev-admin-key");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/projections")).GetProperty("projections")[0].GetProperty("lag").GetInt64() > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the projection did not catch up");
-            await Task.Delay(25);
-        }
-        var report = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/verify");
-        Assert.True(report.GetProperty("differenceCount").GetInt32() == 0, report.ToString());
-    }
-
     [Fact]
     public async Task The_command_line_rebuild_is_refused_while_a_service_runs_and_exact_when_none_does()
     {
@@ -59,16 +26,17 @@ public sealed class RebuildCommandTests
         await using var db = NpgsqlDataSource.Create(connectionString);
         StatisticsRebuild Offline() => new(db, new ServiceCollection().BuildServiceProvider(), new UnitDirectory(db, TimeProvider.System), NullLogger<StatisticsRebuild>.Instance);
 
-        await using (var running = new Instance(connectionString))
+        await using (var running = new ServiceInstance(connectionString))
         {
-            using var reporter = running.As("dev-reporter-key");
+            using var reporter = running.Reporter;
             for (var i = 0; i < 30; i++)
             {
                 var node = JsonNode.Parse(ActivityExamples.ByKind[i % 2 == 0 ? "patrol" : "self-management"])!.AsObject();
                 node["externalId"] = $"cli-{i}";
                 Assert.Equal(HttpStatusCode.Created, (await reporter.PostJsonAsync("/api/v1/activities", node.ToJsonString())).StatusCode);
             }
-            await WaitAndVerifyAsync(running);
+            await running.WaitForProjectionsAsync();
+            await running.AssertStatisticsConsistentAsync();
             var output = new StringWriter();
             Assert.False(await Offline().RunOfflineAsync(output, CancellationToken.None));
             Assert.Contains("running service", output.ToString());
@@ -80,7 +48,8 @@ public sealed class RebuildCommandTests
         var done = new StringWriter();
         Assert.True(await Offline().RunOfflineAsync(done, CancellationToken.None), done.ToString());
         Assert.Contains("rebuilt up to event 30", done.ToString());
-        await using var restarted = new Instance(connectionString);
-        await WaitAndVerifyAsync(restarted);
+        await using var restarted = new ServiceInstance(connectionString);
+        await restarted.WaitForProjectionsAsync();
+        await restarted.AssertStatisticsConsistentAsync();
     }
 }

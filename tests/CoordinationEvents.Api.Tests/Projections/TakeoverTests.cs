@@ -20,26 +20,6 @@ namespace CoordinationEvents.Api.Tests.Projections;
 /// </summary>
 public sealed class TakeoverTests(ITestOutputHelper output)
 {
-    sealed class Instance(string connectionString) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Development");
-            builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Events"] = connectionString,
-                ["Logging:LogLevel:Default"] = "Warning",
-            }));
-        }
-
-        public HttpClient As(string key)
-        {
-            var client = CreateClient();
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
-            return client;
-        }
-    }
-
     static string Body(string externalId, int participants)
     {
         var node = JsonNode.Parse(ActivityExamples.ByKind["patrol"])!.AsObject();
@@ -48,15 +28,9 @@ public sealed class TakeoverTests(ITestOutputHelper output)
         return node.ToJsonString();
     }
 
-    static async Task<bool> RunsHereAsync(Instance instance)
+    static async Task PostAsync(ServiceInstance instance, string prefix, int count)
     {
-        using var admin = instance.As("dev-admin-key");
-        return (await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/projections")).GetProperty("runsProjectionsHere").GetBoolean();
-    }
-
-    static async Task PostAsync(Instance instance, string prefix, int count)
-    {
-        using var reporter = instance.As("dev-reporter-key");
+        using var reporter = instance.Reporter;
         for (var i = 0; i < count; i++)
             Assert.Equal(HttpStatusCode.Created, (await reporter.PostJsonAsync("/api/v1/activities", Body($"{prefix}-{i}", i))).StatusCode);
     }
@@ -65,8 +39,8 @@ public sealed class TakeoverTests(ITestOutputHelper output)
     public async Task When_the_instance_running_the_projections_stops_the_other_takes_over_and_nothing_is_lost_or_doubled()
     {
         var connectionString = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("takeover");
-        var a = new Instance(connectionString);
-        var b = new Instance(connectionString);
+        var a = new ServiceInstance(connectionString);
+        var b = new ServiceInstance(connectionString);
         try
         {
             _ = a.Server;
@@ -76,7 +50,7 @@ public sealed class TakeoverTests(ITestOutputHelper output)
             do
             {
                 await Task.Delay(100);
-                (runsA, runsB) = (await RunsHereAsync(a), await RunsHereAsync(b));
+                (runsA, runsB) = (await a.RunsProjectionsAsync(), await b.RunsProjectionsAsync());
             } while (!(runsA ^ runsB) && DateTime.UtcNow < deadline);
             Assert.True(runsA ^ runsB, $"expected exactly one instance to run the projections: a={runsA}, b={runsB}");
             var (leader, standby) = runsA ? (a, b) : (b, a);
@@ -88,7 +62,7 @@ public sealed class TakeoverTests(ITestOutputHelper output)
             var during = PostAsync(standby, "during", 40);
             await leader.DisposeAsync();
             await during;
-            while (!await RunsHereAsync(standby))
+            while (!await standby.RunsProjectionsAsync())
             {
                 Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(90), "the standby never took the projections over");
                 await Task.Delay(100);
@@ -96,9 +70,8 @@ public sealed class TakeoverTests(ITestOutputHelper output)
             output.WriteLine($"the standby ran the projections {stopping.ElapsedMilliseconds} ms after the leader began to stop");
             await PostAsync(standby, "after", 40);
 
-            var factory = new ApiFactoryFor(standby);
-            await factory.WaitForProjectionsAsync();
-            await factory.AssertStatisticsConsistentAsync();
+            await standby.WaitForProjectionsAsync();
+            await standby.AssertStatisticsConsistentAsync();
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
             async Task<long> Scalar(string sql)
@@ -115,30 +88,6 @@ public sealed class TakeoverTests(ITestOutputHelper output)
         {
             await a.DisposeAsync();
             await b.DisposeAsync();
-        }
-    }
-
-    /// <summary>The waits and checks of <see cref="ApiFactory"/>, against another instance.</summary>
-    sealed class ApiFactoryFor(Instance instance)
-    {
-        public async Task WaitForProjectionsAsync()
-        {
-            using var admin = instance.As("dev-admin-key");
-            var deadline = DateTime.UtcNow.AddSeconds(120);
-            while (true)
-            {
-                var status = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/projections");
-                if (status.GetProperty("projections").EnumerateArray().All(p => p.GetProperty("lag").GetInt64() == 0)) return;
-                if (DateTime.UtcNow > deadline) throw new TimeoutException(status.ToString());
-                await Task.Delay(25);
-            }
-        }
-
-        public async Task AssertStatisticsConsistentAsync()
-        {
-            using var admin = instance.As("dev-admin-key");
-            var report = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/verify");
-            Assert.True(report.GetProperty("differenceCount").GetInt32() == 0, report.ToString());
         }
     }
 }

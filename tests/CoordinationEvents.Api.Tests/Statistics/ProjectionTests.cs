@@ -83,33 +83,18 @@ public sealed class ProjectionTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Fact]
     public async Task Runner_connections_killed_during_ingest_leave_figures_equal_to_the_recomputation_and_a_rebuild_changes_nothing()
     {
-        var killing = true;
-        var killer = Task.Run(async () =>
-        {
-            // Drop the runner's connection (the one holding its advisory lock) again and again, mid-batch or between.
-            await using var connection = new NpgsqlConnection(api.ConnectionString);
-            await connection.OpenAsync();
-            var kills = 0;
-            while (Volatile.Read(ref killing))
-            {
-                await using var cmd = new NpgsqlCommand("""
-                    select count(pg_terminate_backend(pid)) from pg_locks
-                    where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
-                    """, connection);
-                kills += Convert.ToInt32(await cmd.ExecuteScalarAsync());
-                await Task.Delay(15);
-            }
-            return kills;
-        });
+        // Drop the daemon's lock connection again and again, mid-batch or between.
+        using var stopKilling = new CancellationTokenSource();
+        var killer = api.KillLockConnectionsAsync(stopKilling.Token);
         try
         {
             await PostManyAsync(api, "crash", writers: 6, perWriter: 50);
         }
         finally
         {
-            Volatile.Write(ref killing, false);
+            await stopKilling.CancelAsync();
         }
-        Assert.True(await killer > 0, "the runner's connection was never killed: the test proved nothing");
+        Assert.True(await killer > 0, "the daemon's lock connection was never killed: the test proved nothing");
 
         await api.WaitForProjectionsAsync();
         using var admin = api.Admin;
@@ -128,46 +113,17 @@ public sealed class ProjectionTests(ApiFactory api) : IClassFixture<ApiFactory>
         await (await admin.PostAsync("/api/v1/admin/projections/nope/rebuild", null)).AssertProblemAsync(404);
     }
 
-    sealed class SecondInstance(string connectionString) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseEnvironment("Development");
-            builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["ConnectionStrings:Events"] = connectionString,
-                ["Logging:LogLevel:Default"] = "Warning",
-            }));
-        }
-    }
-
     [Fact]
     public async Task Two_service_instances_on_one_database_agree_and_never_count_twice()
     {
-        await using var second = new SecondInstance(api.ConnectionString);
-        using var secondReporter = second.CreateClient();
-        secondReporter.DefaultRequestHeaders.Add("X-Api-Key", "dev-reporter-key");
+        await using var second = new ServiceInstance(api.ConnectionString);
+        using var secondReporter = second.Reporter;
 
         // Meanwhile drop the connections that hold the daemons' locks, again and again, as network blips would:
         // an instance may go on projecting without knowing it lost its lock while the other one takes it. Marten
         // 9.59 only logs the progression mismatch this causes (marten#5502); stat_advance must refuse the batch.
-        var killing = true;
-        var killer = Task.Run(async () =>
-        {
-            await using var connection = new NpgsqlConnection(api.ConnectionString);
-            await connection.OpenAsync();
-            var kills = 0;
-            while (Volatile.Read(ref killing))
-            {
-                await using var cmd = new NpgsqlCommand("""
-                    select count(pg_terminate_backend(pid)) from pg_locks
-                    where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
-                    """, connection);
-                kills += Convert.ToInt32(await cmd.ExecuteScalarAsync());
-                await Task.Delay(15);
-            }
-            return kills;
-        });
+        using var stopKilling = new CancellationTokenSource();
+        var killer = api.KillLockConnectionsAsync(stopKilling.Token);
         try
         {
             await Task.WhenAll(
@@ -180,7 +136,7 @@ public sealed class ProjectionTests(ApiFactory api) : IClassFixture<ApiFactory>
         }
         finally
         {
-            Volatile.Write(ref killing, false);
+            await stopKilling.CancelAsync();
         }
         Assert.True(await killer > 0, "no lock connection was ever killed: the test proved nothing");
         await api.WaitForProjectionsAsync();
