@@ -9,33 +9,11 @@ if [ -x "$chromium" ]; then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-chromium: $chromium is missing and apt-get is not available; install Chromium by hand." >&2
-  exit 1
-fi
-
-sudo=()
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    sudo=(sudo)
-  else
-    echo "install-chromium: $chromium is missing; run this script as root (or install the chromium package) first." >&2
-    exit 1
-  fi
-fi
-
-echo "install-chromium: installing Debian's chromium with apt-get ..." >&2
-log="$(mktemp /tmp/ce-install-chromium.XXXXXX.log)"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/apt.sh
+. "$here/lib/apt.sh"
 # fonts-dejavu-core: Vietnamese glyphs in the screenshots.
-if ! { "${sudo[@]}" apt-get update -qq \
-       && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-            chromium fonts-dejavu-core; } >"$log" 2>&1; then
-  echo "install-chromium: apt-get failed; its output:" >&2
-  tail -n 40 "$log" >&2
-  exit 1
-fi
-rm -f "$log"
+apt_install install-chromium chromium fonts-dejavu-core
 
 if [ ! -x "$chromium" ]; then
   echo "install-chromium: the chromium package was installed but $chromium is still not there." >&2

@@ -15,36 +15,16 @@ if have_all; then
   exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-prereqs: PostgreSQL (initdb, pg_ctl, psql, pgbench) is missing and apt-get is not available; install PostgreSQL 15 by hand." >&2
-  exit 1
-fi
-
-sudo=()
-if [ "$(id -u)" != 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then
-    sudo=(sudo)
-  else
-    echo "install-prereqs: PostgreSQL is missing; run this script as root (or install postgresql-15) first." >&2
-    exit 1
-  fi
-fi
-
-echo "install-prereqs: installing PostgreSQL 15 (postgresql-15, postgresql-client-15) with apt-get ..." >&2
-log="$(mktemp /tmp/ce-install-prereqs.XXXXXX.log)"
-# No default cluster: the project's scripts create their own (tests in /tmp, `make run` in .data/).
-"${sudo[@]}" mkdir -p /etc/postgresql-common/createcluster.d
-echo "create_main_cluster = false" | "${sudo[@]}" tee /etc/postgresql-common/createcluster.d/coordination-events.conf >/dev/null
+# shellcheck source=lib/apt.sh
+. "$here/lib/apt.sh"
+# No default cluster: the project's scripts create their own (tests in containers, `make run` in .data/).
 # postgresql-15 holds initdb, pg_ctl, postgres and pgbench; postgresql-client-15 holds psql.
-if ! { "${sudo[@]}" apt-get update -qq \
-       && "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-            -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-            postgresql-15 postgresql-client-15; } >"$log" 2>&1; then
-  echo "install-prereqs: apt-get failed; its output:" >&2
-  tail -n 40 "$log" >&2
-  exit 1
+if [ "$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; then
+  sudo_=(); [ "$(id -u)" != 0 ] && sudo_=(sudo)
+  "${sudo_[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" | "${sudo_[@]}" tee /etc/postgresql-common/createcluster.d/coordination-events.conf >/dev/null
 fi
-rm -f "$log"
+apt_install install-prereqs postgresql-15 postgresql-client-15
 
 if ! have_all; then
   echo "install-prereqs: PostgreSQL was installed but initdb/pg_ctl/psql/pgbench are still not found." >&2
