@@ -27,6 +27,7 @@ namespace CoordinationEvents.Api.Imports;
 public static class ImportEndpoints
 {
     public const int MaxLines = 1_000_000;
+    public const string MaxLinesSetting = "Imports:MaxLines";
     public const int ChunkSize = 1_000;
     /// <summary>A line holds one activity: the limit of a single POST.</summary>
     public const int MaxLineBytes = JsonBody.SingleLimit;
@@ -42,7 +43,7 @@ public static class ImportEndpoints
     [EndpointSummary("Import up to 1,000,000 activities as NDJSON (application/x-ndjson or application/jsonl): one activity per line, each exactly as the body of POST /api/v1/activities. Answers 202 with the job's Location; the lines are recorded in the background, idempotently, as a batch would record them.")]
     [ProducesResponseType<ImportAccepted>(202)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json"), ProducesResponseType<ProblemDetails>(413, "application/problem+json"), ProducesResponseType<ProblemDetails>(415, "application/problem+json")]
-    public static async Task<Accepted<ImportAccepted>> Start(HttpContext http, NpgsqlDataSource db, IDocumentSession session, IMessageBus bus, TimeProvider clock, CancellationToken ct)
+    public static async Task<Accepted<ImportAccepted>> Start(HttpContext http, NpgsqlDataSource db, IDocumentSession session, IMessageBus bus, TimeProvider clock, IConfiguration configuration, CancellationToken ct)
     {
         if (!IsNdjson(http.Request.ContentType))
             throw new ProblemException(415, "Unsupported media type", $"Send the lines as {string.Join(" or ", MediaTypes)}: one activity per line.");
@@ -54,7 +55,9 @@ public static class ImportEndpoints
         var committed = false;
         try
         {
-            var lines = await UploadAsync(http.Request.BodyReader, db, importId, ct);
+            // Imports:MaxLines may lower the limit (the tests do), never raise it.
+            var maxLines = Math.Clamp(configuration.GetValue(MaxLinesSetting, MaxLines), 1, MaxLines);
+            var lines = await UploadAsync(http.Request.BodyReader, db, importId, maxLines, ct);
             if (lines == 0) throw InputException.For(ActivityJson.BodyKey, "The body holds no lines; send one activity per line.");
 
             var chunks = (lines + ChunkSize - 1) / ChunkSize;
@@ -75,7 +78,7 @@ public static class ImportEndpoints
     }
 
     /// <summary>Streams the body into <c>import_lines</c>; returns how many lines (not blank) it held.</summary>
-    static async Task<int> UploadAsync(PipeReader body, NpgsqlDataSource db, Guid importId, CancellationToken ct)
+    static async Task<int> UploadAsync(PipeReader body, NpgsqlDataSource db, Guid importId, int maxLines, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         using var splitter = new NdjsonLines(MaxLineBytes);
@@ -87,8 +90,8 @@ public static class ImportEndpoints
             async Task AddAsync(NdjsonLine line)
             {
                 if (line.IsBlank) return;
-                if (count == MaxLines)
-                    throw new ProblemException(413, "Too many lines", $"An import holds at most {MaxLines:N0} lines; split the file.");
+                if (count == maxLines)
+                    throw new ProblemException(413, "Too many lines", $"An import holds at most {maxLines:N0} lines; split the file.");
                 var chunk = count / ChunkSize;
                 if (count % ChunkSize == 0)
                 {

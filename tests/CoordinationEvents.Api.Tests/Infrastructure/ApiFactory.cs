@@ -25,10 +25,27 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public string ConnectionString { get; private set; } = "";
 
+    readonly IReadOnlyDictionary<string, string?> settings = new Dictionary<string, string?>();
+
+    public ApiFactory() { }
+
+    /// <summary>
+    /// A host on an existing database (a second instance, or the same service after a restart), with extra settings;
+    /// started by <see cref="InitializeAsync"/>.
+    /// </summary>
+    internal ApiFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        ConnectionString = connectionString;
+        this.settings = settings ?? this.settings;
+    }
+
     public async Task InitializeAsync()
     {
-        var server = await PostgresServer.SharedAsync();
-        ConnectionString = await server.CreateDatabaseAsync("api", maxPoolSize: 40);
+        if (ConnectionString.Length == 0)
+        {
+            var server = await PostgresServer.SharedAsync();
+            ConnectionString = await server.CreateDatabaseAsync("api", maxPoolSize: 40);
+        }
         _ = Server; // start the host now: migrations run and the projection runner starts
     }
 
@@ -48,7 +65,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
             ["ApiKeys:1:Role"] = Roles.Reporter,
             ["ApiKeys:1:KeySha256"] = ApiKeyOptions.Hash(OtherReporterKey),
             ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("CE_TEST_LOG") ?? "Warning",
-        }));
+        }).AddInMemoryCollection(settings));
     }
 
     public HttpClient Client(string? key)
