@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Xunit.Abstractions;
+using CoordinationEvents.Api.Tests.Infrastructure;
+using CoordinationEvents.Testing;
+using static CoordinationEvents.Api.Tests.Imports.ImportTesting;
+
+namespace CoordinationEvents.Api.Tests.Imports;
+
+/// <summary>An import outlives the process that took it, and a large one is measured.</summary>
+public sealed class ImportDurabilityTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// <paramref name="count"/> lines: every 331st malformed, every 97th (otherwise) a repeat of the last valid line,
+    /// the rest distinct valid activities; with what the import must count.
+    /// </summary>
+    static (List<string> Lines, int Distinct, int Repeats, int Invalid) File(string prefix, int count)
+    {
+        var lines = new List<string>(count);
+        int distinct = 0, repeats = 0, invalid = 0;
+        string? last = null;
+        for (var i = 0; i < count; i++)
+        {
+            if (i % 331 == 330) { lines.Add("{\"externalId\": \"" + prefix + "-broken\""); invalid++; }
+            else if (i % 97 == 96 && last is not null) { lines.Add(last); repeats++; }
+            else { last = Activity(i, $"{prefix}-{i}"); lines.Add(last); distinct++; }
+        }
+        return (lines, distinct, repeats, invalid);
+    }
+
+    [Fact]
+    public async Task A_job_survives_a_restart_mid_way_and_completes_without_doubling_anything()
+    {
+        var database = await (await PostgresServer.SharedAsync()).CreateDatabaseAsync("imports-restart", 40);
+        var (lines, distinct, repeats, invalid) = File("restart", 40_000);
+
+        Uri location;
+        JsonElement before;
+        var first = new ApiFactory(database);
+        await first.InitializeAsync();
+        try
+        {
+            using var reporter = first.Reporter;
+            (location, _) = await StartAsync(reporter, lines);
+            var watch = Stopwatch.StartNew();
+            do
+            {
+                await Task.Delay(20);
+                before = await reporter.GetFromJsonAsync<JsonElement>(location);
+            } while (before.GetProperty("chunksDone").GetInt32() < 3 && watch.Elapsed < TimeSpan.FromSeconds(120));
+        }
+        finally
+        {
+            await first.DisposeAsync(); // the service stops mid-way, a chunk perhaps in flight
+        }
+        var chunks = before.GetProperty("chunks").GetInt32();
+        var doneAtStop = await ScalarAsync(database, "select count(*) from import_chunks");
+        output.WriteLine($"stopped with {doneAtStop} of {chunks} chunks done");
+        Assert.True(doneAtStop >= 3 && doneAtStop < chunks, $"The first host should stop mid-way: {doneAtStop} of {chunks} chunks done.");
+
+        var second = new ApiFactory(database);
+        await second.InitializeAsync();
+        try
+        {
+            using var reporter = second.Reporter;
+            var state = await WaitForAsync(reporter, location);
+            Assert.Equal((distinct, repeats, invalid, 0), Counts(state));
+            Assert.Equal(chunks, state.GetProperty("chunksDone").GetInt32());
+            Assert.Equal(distinct, await second.EventCountAsync());
+            Assert.Equal(distinct, await second.ScalarAsync("select count(*) from mt_streams"));
+            Assert.Equal(chunks, await second.ScalarAsync("select count(*) from import_chunks"));
+            Assert.Equal(invalid, await second.ScalarAsync("select count(*) from import_line_problems"));
+            Assert.Equal(0, await second.ScalarAsync("select count(*) from import_lines"));
+            Assert.Equal(0, await second.ScalarAsync("select count(*) from wolverine_dead_letters"));
+            await second.WaitForProjectionsAsync();
+            await second.AssertStatisticsConsistentAsync();
+
+            // The same file again: every valid line is a duplicate now.
+            var again = await WaitForAsync(reporter, (await StartAsync(reporter, lines)).Location);
+            Assert.Equal((0, distinct + repeats, invalid, 0), Counts(again));
+            Assert.Equal(distinct, await second.EventCountAsync());
+        }
+        finally
+        {
+            await second.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Throughput of one import of 100,000 generated lines (distinct valid activities) on an idle store: the upload
+    /// (202) and the whole job. Opt-in: CE_IMPORT_BENCH=1 (durable: CE_IMPORT_BENCH=durable, a server with fsync on).
+    /// </summary>
+    [ImportBenchFact]
+    public async Task Throughput_of_an_import_of_100k_lines()
+    {
+        const int count = 100_000;
+        var durable = Environment.GetEnvironmentVariable(ImportBenchFactAttribute.Variable) == "durable";
+        var server = durable ? await PostgresServer.StartAsync(PostgresDurability.Durable) : await PostgresServer.SharedAsync();
+        var database = await server.CreateDatabaseAsync("imports-bench", 40);
+        var lines = Enumerable.Range(0, count).Select(i => Activity(i, $"bench-{i}")).ToList();
+        var api = new ApiFactory(database);
+        await api.InitializeAsync();
+        try
+        {
+            using var reporter = api.Reporter;
+            var watch = Stopwatch.StartNew();
+            var (location, _) = await StartAsync(reporter, lines);
+            var upload = watch.Elapsed;
+            var state = await WaitForAsync(reporter, location, seconds: 1_200);
+            var total = watch.Elapsed;
+            Assert.Equal((count, 0, 0, 0), Counts(state));
+            Assert.Equal(count, await api.EventCountAsync());
+            var report = $"import of {count:N0} lines ({(durable ? "fsync on" : "test server, fsync off")}): upload {upload.TotalSeconds:F1} s ({count / upload.TotalSeconds:N0} lines/s), " +
+                         $"completed in {total.TotalSeconds:F1} s: {count / total.TotalSeconds:N0} lines/s";
+            output.WriteLine(report);
+            Console.WriteLine(report);
+        }
+        finally
+        {
+            await api.DisposeAsync();
+            if (durable) server.Stop();
+        }
+    }
+
+    static async Task<long> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+}
+
+/// <summary>A measurement, not a check: runs only when <see cref="Variable"/> is set.</summary>
+public sealed class ImportBenchFactAttribute : FactAttribute
+{
+    public const string Variable = "CE_IMPORT_BENCH";
+
+    public ImportBenchFactAttribute()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable))) Skip = $"A measurement: set {Variable}=1 (or =durable) to run it.";
+    }
+}
