@@ -28,7 +28,9 @@ public static class ImportEndpoints
 {
     public const int MaxLines = 1_000_000;
     public const string MaxLinesSetting = "Imports:MaxLines";
+    /// <summary>A chunk holds this many lines, or fewer when they reach <see cref="MaxChunkBytes"/>: what one transaction records.</summary>
     public const int ChunkSize = 1_000;
+    public const long MaxChunkBytes = 16 * 1024 * 1024;
     /// <summary>A line holds one activity: the limit of a single POST.</summary>
     public const int MaxLineBytes = JsonBody.SingleLimit;
     /// <summary>The whole body: a million lines of about a kilobyte each.</summary>
@@ -57,10 +59,9 @@ public static class ImportEndpoints
         {
             // Imports:MaxLines may lower the limit (the tests do), never raise it.
             var maxLines = Math.Clamp(configuration.GetValue(MaxLinesSetting, MaxLines), 1, MaxLines);
-            var lines = await UploadAsync(http.Request.BodyReader, db, importId, maxLines, ct);
+            var (lines, chunks) = await UploadAsync(http.Request.BodyReader, db, importId, maxLines, ct);
             if (lines == 0) throw InputException.For(ActivityJson.BodyKey, "The body holds no lines; send one activity per line.");
 
-            var chunks = (lines + ChunkSize - 1) / ChunkSize;
             session.QueueSqlCommand($"""
                 insert into {ImportStore.Jobs} (import_id, client, role, scope, correlation_id, lines, chunks, submitted_at)
                 values (?, ?, ?, ?, ?, ?, ?, ?)
@@ -77,14 +78,14 @@ public static class ImportEndpoints
         }
     }
 
-    /// <summary>Streams the body into <c>import_lines</c>; returns how many lines (not blank) it held.</summary>
-    static async Task<int> UploadAsync(PipeReader body, NpgsqlDataSource db, Guid importId, int maxLines, CancellationToken ct)
+    /// <summary>Streams the body into <c>import_lines</c>; returns how many lines (not blank) it held, in how many chunks.</summary>
+    static async Task<(int Lines, int Chunks)> UploadAsync(PipeReader body, NpgsqlDataSource db, Guid importId, int maxLines, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         using var splitter = new NdjsonLines(MaxLineBytes);
         NpgsqlBinaryImporter? copy = null;
-        var count = 0;
-        long bytes = 0;
+        int count = 0, chunk = 0, inChunk = 0;
+        long bytes = 0, chunkBytes = 0;
         try
         {
             async Task AddAsync(NdjsonLine line)
@@ -92,12 +93,13 @@ public static class ImportEndpoints
                 if (line.IsBlank) return;
                 if (count == maxLines)
                     throw new ProblemException(413, "Too many lines", $"An import holds at most {maxLines:N0} lines; split the file.");
-                var chunk = count / ChunkSize;
-                if (count % ChunkSize == 0)
+                if (copy is null || inChunk == ChunkSize || chunkBytes >= MaxChunkBytes)
                 {
                     // One COPY, and so one short transaction, per chunk: an upload never holds a transaction open for long.
-                    if (copy is not null) { await copy.CompleteAsync(ct); await copy.DisposeAsync(); }
+                    if (copy is not null) { await copy.CompleteAsync(ct); await copy.DisposeAsync(); copy = null; chunk++; }
                     copy = await connection.BeginBinaryImportAsync($"copy {ImportStore.Lines} (import_id, chunk, line, body) from stdin (format binary)", ct);
+                    inChunk = 0;
+                    chunkBytes = 0;
                 }
                 await copy!.StartRowAsync(ct);
                 await copy.WriteAsync(importId, NpgsqlDbType.Uuid, ct);
@@ -106,6 +108,8 @@ public static class ImportEndpoints
                 if (line.TooLong) await copy.WriteNullAsync(ct);
                 else await copy.WriteAsync(line.Bytes, NpgsqlDbType.Bytea, ct);
                 count++;
+                inChunk++;
+                chunkBytes += line.Bytes.Count;
             }
 
             while (true)
@@ -123,7 +127,7 @@ public static class ImportEndpoints
                 }
             }
             if (copy is not null) await copy.CompleteAsync(ct);
-            return count;
+            return (count, count == 0 ? 0 : chunk + 1);
         }
         finally
         {
