@@ -25,7 +25,9 @@ public sealed record ImportLineProblem(int Line, string Status, IReadOnlyDiction
 /// <summary>
 /// An import job (<c>GET /api/v1/imports/{id}</c>). <c>Counts</c> cover the chunks done so far. <c>InvalidLines</c>
 /// is one page of the lines not recorded, by line number; ask again with <c>invalidAfter=NextInvalidAfter</c>
-/// for the next page (null: no more so far).
+/// for the next page (null: no more so far). <c>CompletedAt</c>: when the last chunk was done, or when the job
+/// failed; <c>Failure</c> says why it failed (its chunks done stay recorded). A job is <c>queued</c> until its first
+/// chunk is done.
 /// </summary>
 public sealed record ImportState(
     Guid ImportId,
