@@ -114,7 +114,7 @@ public static class ImportChunkHandler
         if (problems.Count > 0)
             session.QueueSqlCommand($"""
                 insert into {ImportStore.Problems} (import_id, line, status, errors)
-                select ?, p.line, p.status, p.errors::jsonb from unnest(cast(? as integer[]), cast(? as text[]), cast(? as text[])) as p(line, status, errors)
+                select ?, p.line, p.status, p.errors from unnest(cast(? as integer[]), cast(? as text[]), cast(? as text[])) as p(line, status, errors)
                 """, message.ImportId, problems.Select(p => p.Line).ToArray(), problems.Select(p => p.Status).ToArray(),
                 problems.Select(p => ImportStore.ErrorsJson(p.Errors)).ToArray());
         session.QueueSqlCommand($"delete from {ImportStore.Lines} where import_id = ? and chunk = ?", message.ImportId, message.Chunk);

@@ -157,7 +157,7 @@ public static class ImportEndpoints
             """) { Parameters = { new() { Value = importId } } });
         var limit = invalidLimit ?? DefaultInvalidLimit;
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
-            select line, status, errors::text from {ImportStore.Problems} where import_id = $1 and line > $2 order by line limit $3
+            select line, status, errors from {ImportStore.Problems} where import_id = $1 and line > $2 order by line limit $3
             """) { Parameters = { new() { Value = importId }, new() { Value = invalidAfter ?? 0 }, new() { Value = limit + 1 } } });
         await using var reader = await batch.ExecuteReaderAsync(ct);
         await reader.ReadAsync(ct);

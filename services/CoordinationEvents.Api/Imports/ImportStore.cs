@@ -59,7 +59,8 @@ public static class ImportStore
         problems.AddColumn("import_id", "uuid").AsPrimaryKey();
         problems.AddColumn("line", "integer").AsPrimaryKey();
         problems.AddColumn("status", "text").NotNull();
-        problems.AddColumn("errors", "jsonb").NotNull();
+        // JSON as text, not jsonb: an error message may quote what was sent, and jsonb refuses the escape of NUL (\u0000).
+        problems.AddColumn("errors", "text").NotNull();
         yield return problems;
     }
 

@@ -123,6 +123,15 @@ public sealed class ImportDurabilityTests(ITestOutputHelper output)
             // taken with tombstone events, which are not activities); its message is a dead letter.
             Assert.Equal(1_000, await ActivityEventsAsync(database));
             Assert.Equal(1, await api.ScalarAsync("select count(*) from wolverine_dead_letters"));
+            Assert.True(await api.ScalarAsync("select count(*) from mt_events where type = 'tombstone'") > 0, "the rolled-back attempts should have left tombstones");
+
+            // The tombstones are not activities: the feed leaves them out and the consistency check is not thrown by them.
+            await api.WaitForProjectionsAsync();
+            await api.AssertStatisticsConsistentAsync();
+            using var analyst = api.Analyst;
+            var feed = await analyst.GetFromJsonAsync<JsonElement>("/api/v1/feed?limit=1000");
+            Assert.Equal(1_000, feed.GetProperty("events").GetArrayLength());
+            Assert.All(feed.GetProperty("events").EnumerateArray(), e => Assert.Equal("activity-recorded", e.GetProperty("type").GetString()));
         }
         finally
         {
