@@ -33,16 +33,27 @@ public static class ImportChunkHandler
 {
     static readonly TimeSpan[] Cooldowns = [TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)];
 
-    /// <summary>Retries with cooldowns; after the last one the message goes to the dead letters and the job is marked failed.</summary>
-    public static void Configure(HandlerChain chain) =>
+    /// <summary>
+    /// A stream that a concurrent post started first: decide again shortly (the retry finds it), up to 20 times,
+    /// while posts keep racing the chunk. Anything else: retries with cooldowns; after the last one the message goes to the dead letters
+    /// and the job is marked failed.
+    /// </summary>
+    public static void Configure(HandlerChain chain)
+    {
+        chain.OnException<Marten.Exceptions.ExistingStreamIdCollisionException>()
+            .RetryWithCooldown(Enumerable.Range(1, 20).Select(i => TimeSpan.FromMilliseconds(Math.Min(25 * i, 250))).ToArray())
+            .Then.MoveToErrorQueue().And(MarkFailedAsync, "Mark the import failed");
         chain.OnException<Exception>().RetryWithCooldown(Cooldowns)
-            .Then.MoveToErrorQueue().And(async (runtime, lifecycle, exception) =>
-            {
-                if (lifecycle.Envelope?.Message is not ImportChunk chunk) return;
-                var db = runtime.Services.GetRequiredService<NpgsqlDataSource>();
-                var reason = $"Chunk {chunk.Chunk + 1} could not be recorded after {Cooldowns.Length + 1} attempts ({exception.GetType().Name}: {exception.Message})";
-                await ImportStore.MarkFailedAsync(db, chunk.ImportId, Storable(reason), CancellationToken.None);
-            }, "Mark the import failed");
+            .Then.MoveToErrorQueue().And(MarkFailedAsync, "Mark the import failed");
+    }
+
+    static async ValueTask MarkFailedAsync(Wolverine.Runtime.IWolverineRuntime runtime, IEnvelopeLifecycle lifecycle, Exception exception)
+    {
+        if (lifecycle.Envelope?.Message is not ImportChunk chunk) return;
+        var db = runtime.Services.GetRequiredService<NpgsqlDataSource>();
+        var reason = $"Chunk {chunk.Chunk + 1} could not be recorded after {lifecycle.Envelope.Attempts} attempts ({exception.GetType().Name}: {exception.Message})";
+        await ImportStore.MarkFailedAsync(db, chunk.ImportId, Storable(reason), CancellationToken.None);
+    }
 
     public static async Task HandleAsync(ImportChunk message, IDocumentSession session, IMessageBus bus, NpgsqlDataSource db,
         UnitDirectory units, TimeProvider clock, CancellationToken ct)

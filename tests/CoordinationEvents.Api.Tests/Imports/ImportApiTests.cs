@@ -110,6 +110,33 @@ public sealed class ImportApiTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
+    public async Task Lines_posted_on_their_own_while_the_import_runs_are_recorded_once()
+    {
+        const int count = 3_000;
+        var lines = Enumerable.Range(0, count).Select(i => Activity(i, $"race-{i}")).ToArray();
+        var posted = Enumerable.Range(0, count).Where(i => i % 3 == 0).OrderBy(i => (i * 7_919) % count).ToArray();
+
+        using var reporter = api.Reporter;
+        var (location, _) = await StartAsync(reporter, lines);
+        var next = -1;
+        var statuses = new System.Collections.Concurrent.ConcurrentBag<HttpStatusCode>();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var client = api.Reporter;
+            for (int k; (k = Interlocked.Increment(ref next)) < posted.Length;)
+                statuses.Add((await client.PostJsonAsync("/api/v1/activities", lines[posted[k]])).StatusCode);
+        }));
+        var state = await WaitForAsync(reporter, location);
+
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.Created or HttpStatusCode.OK, s.ToString()));
+        var (created, duplicate, invalid, conflict) = Counts(state);
+        Assert.Equal((0, 0), (invalid, conflict));
+        Assert.Equal(count, created + duplicate);
+        Assert.Equal(count, created + statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(count, await EventsOfAsync("dev-reporter", "race-"));
+    }
+
+    [Fact]
     public async Task A_scoped_reporter_s_lines_outside_its_units_are_invalid_and_only_it_may_read_its_import()
     {
         using var scoped = api.Client(ApiFactory.ScopedReporterKey);
