@@ -150,6 +150,7 @@ public static class ServiceSetup
         foreach (var table in StatisticsProjection.Tables()) options.Storage.ExtendedSchemaObjects.Add(table);
         foreach (var guard in StatisticsProjection.GuardObjects()) options.Storage.ExtendedSchemaObjects.Add(guard);
         options.Storage.ExtendedSchemaObjects.Add(StatisticsRebuild.Table());
+        foreach (var table in Imports.ImportStore.Tables()) options.Storage.ExtendedSchemaObjects.Add(table);
         return options;
     }
 

@@ -75,7 +75,21 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
 
     async Task<IReadOnlyList<RecordResult>> TryRecordAsync(IReadOnlyList<RecordRequest> requests, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
+        await using var session = store.LightweightSession();
+        var results = await AppendAsync(session, requests, clock.GetUtcNow(), ct);
+        if (results.Any(r => r.Status == RecordStatus.Created)) await session.SaveChangesAsync(ct);
+        return results;
+    }
+
+    /// <summary>
+    /// The decisions of <see cref="RecordAsync"/> inside a session that the caller commits (an import's chunk
+    /// commits its counts in the same transaction): existing keys answer duplicate or conflict from the read
+    /// model; new ones start their streams in <paramref name="session"/>. A stream that another transaction starts
+    /// first makes the commit fail with <see cref="ExistingStreamIdCollisionException"/>: decide again.
+    /// </summary>
+    public static async Task<IReadOnlyList<RecordResult>> AppendAsync(IDocumentSession session, IReadOnlyList<RecordRequest> requests,
+        DateTimeOffset now, CancellationToken ct)
+    {
         var results = new RecordResult?[requests.Count];
         var ids = requests.Select(r => ActivityIds.For(r.SourceSystem, r.Content.ExternalId)).ToArray();
         var hashes = requests.Select(r => r.Content.ContentHash()).ToArray();
@@ -84,9 +98,7 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
         var firsts = new Dictionary<Guid, int>();
         for (var i = 0; i < requests.Count; i++) firsts.TryAdd(ids[i], i);
 
-        await using var session = store.LightweightSession();
         var existing = (await session.LoadManyAsync<ActivityView>(ct, firsts.Keys)).ToDictionary(v => v.Id);
-        var started = false;
         foreach (var (id, i) in firsts)
         {
             if (existing.TryGetValue(id, out var view))
@@ -98,9 +110,7 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
             var events = Activity.Decide(new RecordActivity(id, request.SourceSystem, request.Content, now), Activity.Initial);
             session.Events.StartStream<Activity>(id, events.Select(e => Wrap(e, request.SourceSystem, request.CorrelationId)).ToArray());
             results[i] = new RecordResult(RecordStatus.Created, id, events.Length);
-            started = true;
         }
-        if (started) await session.SaveChangesAsync(ct);
 
         // Repeats within the call answer like their first occurrence.
         for (var i = 0; i < requests.Count; i++)

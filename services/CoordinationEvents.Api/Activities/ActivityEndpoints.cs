@@ -210,9 +210,9 @@ public static class ActivityEndpoints
         return TypedResults.Ok(new ActivityWritten(stream.Id, after.Version));
     }
 
-    static bool InScope(Caller caller, UnitTree tree, string unitId) => caller.Scope.Any(s => tree.IsWithin(unitId, s));
+    internal static bool InScope(Caller caller, UnitTree tree, string unitId) => caller.Scope.Any(s => tree.IsWithin(unitId, s));
 
-    static string OutOfScope(string unitId) => $"Unit '{unitId}' is outside the units this API key may write.";
+    internal static string OutOfScope(string unitId) => $"Unit '{unitId}' is outside the units this API key may write.";
 
     static async Task AuthorizeUnitsAsync(Caller caller, UnitDirectory units, CancellationToken ct, string unitId)
     {

@@ -35,7 +35,7 @@ public static class FeedEndpoints
         var events = new List<FeedEvent>();
         await using (var cmd = new NpgsqlCommand("""
             select seq_id, type, stream_id, version, timestamp, data from mt_events
-            where seq_id > $1 and seq_id <= $2 order by seq_id limit $3
+            where seq_id > $1 and seq_id <= $2 and type <> 'tombstone' order by seq_id limit $3
             """, connection))
         {
             cmd.Parameters.AddWithValue(cursor);

@@ -31,8 +31,10 @@ public static class Swagger
     });
 
     /// <summary>
-    /// The JSON body of each endpoint whose body <see cref="StrictJsonBodyStrategy"/> reads (Wolverine describes only
-    /// the bodies it reads itself): the type comes from the endpoint's accepts metadata.
+    /// The body of each endpoint whose body Wolverine does not read itself (it describes only those): the JSON bodies
+    /// that <see cref="StrictJsonBodyStrategy"/> reads, and the NDJSON lines of an import
+    /// (<see cref="Imports.AcceptsNdjsonAttribute"/>). The type and media types come from the endpoint's accepts metadata;
+    /// for NDJSON the schema is that of one line.
     /// </summary>
     sealed class RequestBodiesFilter : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter
     {
@@ -42,15 +44,29 @@ public static class Swagger
             var accepts = context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()
                 .FirstOrDefault(a => a.RequestType is not null);
             if (accepts is null) return;
+            var schema = context.SchemaGenerator.GenerateSchema(accepts.RequestType!, context.SchemaRepository);
+            var ndjson = accepts is Imports.AcceptsNdjsonAttribute;
             operation.RequestBody = new OpenApiRequestBody
             {
                 Required = true,
-                Content = new Dictionary<string, OpenApiMediaType>
-                {
-                    ["application/json"] = new() { Schema = context.SchemaGenerator.GenerateSchema(accepts.RequestType!, context.SchemaRepository) },
-                },
+                Description = ndjson
+                    ? $"NDJSON: one activity per line (UTF-8, lines end with \\n), each exactly as the body of POST /api/v1/activities; blank lines are skipped; at most {Imports.ImportEndpoints.MaxLines:N0} lines. The schema is that of one line."
+                    : null,
+                Content = (accepts.ContentTypes.Count > 0 ? accepts.ContentTypes : ["application/json"])
+                    .ToDictionary(type => type, type => new OpenApiMediaType
+                    {
+                        Schema = schema,
+                        Example = ndjson ? System.Text.Json.Nodes.JsonValue.Create(NdjsonExample()) : null,
+                    }),
             };
         }
+
+        static string NdjsonExample() => string.Join("\n", new[] { "patrol", "crime-bust" }.Select((kind, i) =>
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(Activities.ActivityExamples.ByKind[kind])!.AsObject();
+            node["externalId"] = $"backfill-{i + 1}";
+            return node.ToJsonString();
+        })) + "\n";
     }
 
     /// <summary>One example body per activity kind on POST and PUT of an activity, and on the batch.</summary>

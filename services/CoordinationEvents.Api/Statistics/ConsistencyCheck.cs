@@ -46,7 +46,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
         long eventsChecked = 0;
         await using (var cmd = new NpgsqlCommand("""
             select stream_id, type, data from mt_events
-            where seq_id <= $1
+            where seq_id <= $1 and type <> 'tombstone'
             order by stream_id, version
             """, connection))
         {

@@ -124,10 +124,27 @@ public sealed class ApiFactory : ServiceInstance, IAsyncLifetime
     public const string ScopedReporterClient = "phong-tho-duty-log";
     public const string OtherReporterKey = "other-reporter-key";
 
+    readonly IReadOnlyDictionary<string, string?> extra = new Dictionary<string, string?>();
+
+    public ApiFactory() { }
+
+    /// <summary>
+    /// A host on an existing database (a second instance, or the same service after a restart), with extra settings;
+    /// started by <see cref="InitializeAsync"/>.
+    /// </summary>
+    internal ApiFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        ConnectionString = connectionString;
+        extra = settings ?? extra;
+    }
+
     public async Task InitializeAsync()
     {
-        var server = await PostgresServer.SharedAsync();
-        ConnectionString = await server.CreateDatabaseAsync("api", maxPoolSize: 40);
+        if (ConnectionString.Length == 0)
+        {
+            var server = await PostgresServer.SharedAsync();
+            ConnectionString = await server.CreateDatabaseAsync("api", maxPoolSize: 40);
+        }
         _ = Server; // start the host now: the schema is applied and the daemon starts
     }
 
@@ -142,7 +159,7 @@ public sealed class ApiFactory : ServiceInstance, IAsyncLifetime
         ["ApiKeys:1:Client"] = "other-reporter",
         ["ApiKeys:1:Role"] = Roles.Reporter,
         ["ApiKeys:1:KeySha256"] = ApiKeyOptions.Hash(OtherReporterKey),
-    };
+    }.Concat(extra);
 }
 
 public static class HttpExtensions

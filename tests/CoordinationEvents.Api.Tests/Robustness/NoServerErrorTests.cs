@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -38,7 +39,7 @@ public sealed class NoServerErrorTests(ApiFactory api, ITestOutputHelper output)
     [Fact]
     public Task With_a_random_seed_no_request_gets_a_5xx_and_no_rejected_write_stores_anything() => RunAsync(RandomSeed);
 
-    enum Effect { Read, ActivityWrite, Batch, UnitWrite }
+    enum Effect { Read, ActivityWrite, Batch, UnitWrite, Import }
 
     sealed record Probe(string Name, HttpMethod Method, string Url, string? Key, Effect Effect)
     {
@@ -166,6 +167,7 @@ public sealed class NoServerErrorTests(ApiFactory api, ITestOutputHelper output)
             < 78 => Report(run),
             < 83 => Feed(run),
             < 94 => Units(run),
+            < 97 => Import(run, seed),
             _ => AdminCall(run),
         };
         // Now and then: odd headers, another key, another content type.
@@ -239,6 +241,29 @@ public sealed class NoServerErrorTests(ApiFactory api, ITestOutputHelper output)
         if (m.Chance(0.03)) envelope = m.Pick<JsonNode?>([new JsonArray(), JsonValue.Create("activities"), new JsonObject { ["activities"] = null }, new JsonObject()]) ?? new JsonObject();
         return new Probe("batch", HttpMethod.Post, "/api/v1/activities/batch", ApiKeyOptions.DevReporterKey, Effect.Batch)
             { Body = Mutations.ToBytes(m.ToJson(envelope)) };
+    }
+
+    /// <summary>An NDJSON import of a few (often mutated) activities, odd lines and line endings now and then.</summary>
+    Probe Import(Run run, int seed)
+    {
+        var m = run.M;
+        var lines = new List<string>();
+        for (var i = 0; i < 1 + m.Next(4); i++)
+        {
+            var kind = m.Pick(ActivityExamples.ByKind.Keys.ToArray());
+            var node = JsonNode.Parse(ActivityExamples.ByKind[kind])!;
+            node["externalId"] = m.Chance(0.85) ? $"fuzz-{seed}-{run.Serial++}" : $"fuzz-{seed}-base-{kind}";
+            if (m.Chance(0.6)) m.Mutate(node);
+            lines.Add(m.ToJson(node));
+        }
+        if (m.Chance(0.15)) lines.Insert(m.Next(lines.Count + 1), m.Pick(new[] { "", "  ", "null", "[]", "{", "\u0000", "\ufeff{}", "{\"externalId\":1}" }));
+        var body = string.Join(m.Chance(0.2) ? "\r\n" : "\n", lines) + (m.Chance(0.5) ? "\n" : "");
+        if (m.Chance(0.03)) body = m.Pick(new[] { "", "\n\n", " " });
+        return new Probe("import", HttpMethod.Post, "/api/v1/imports", ApiKeyOptions.DevReporterKey, Effect.Import)
+        {
+            Body = Mutations.ToBytes(body),
+            ContentType = m.Pick(new[] { "application/x-ndjson", "application/jsonl", "application/x-ndjson; charset=utf-8" }),
+        };
     }
 
     Probe Correct(Run run)
@@ -401,7 +426,7 @@ public sealed class NoServerErrorTests(ApiFactory api, ITestOutputHelper output)
         var m = run.M;
         return m.Next(7) switch
         {
-            6 => new Probe("health and swagger", HttpMethod.Get, m.Pick(new[] { "/health/live", "/health/ready", "/swagger/v1/swagger.json", "/swagger/index.html", "/api/v1", "/api/v1/activities/batch" })
+            6 => new Probe("health and swagger", HttpMethod.Get, m.Pick(new[] { "/health/live", "/health/ready", "/swagger/v1/swagger.json", "/swagger/index.html", "/api/v1", "/api/v1/activities/batch", $"/api/v1/imports/{m.NewGuid()}", "/api/v1/imports/not-a-guid" })
                 + m.Query([], new Dictionary<string, string[]> { ["zzz"] = ["1"] }), m.Pick<string?>([null, ApiKeyOptions.DevAdminKey]), Effect.Read),
             0 or 1 => new Probe("projections", HttpMethod.Get, "/api/v1/admin/projections" + m.Query([], new Dictionary<string, string[]> { ["zzz"] = ["1"] }),
                 ApiKeyOptions.DevAdminKey, Effect.Read),
@@ -473,6 +498,13 @@ public sealed class NoServerErrorTests(ApiFactory api, ITestOutputHelper output)
                 var created = status == 200 ? CountCreated(text) : 0;
                 if (added != created) Fail($"{created} item(s) created, but {added} event(s) stored");
                 break;
+            case Effect.Import when status == 202:
+                await CheckImportAsync(response.Headers.Location, eventsBefore, Fail);
+                break;
+            case Effect.Import:
+                var stored = await api.EventCountAsync() - eventsBefore;
+                if (stored != 0) Fail($"refused, yet {stored} event(s) stored");
+                break;
             case Effect.UnitWrite when status >= 400:
                 if (await UnitTreeAsync() != unitsBefore) Fail("rejected, yet the unit tree changed");
                 break;
@@ -522,6 +554,33 @@ public sealed class NoServerErrorTests(ApiFactory api, ITestOutputHelper output)
         catch (JsonException)
         {
             return false;
+        }
+    }
+
+    /// <summary>An accepted import is waited for: it completes (never fails), every line is counted once, and exactly the
+    /// created lines became events.</summary>
+    async Task CheckImportAsync(Uri? location, long eventsBefore, Action<string> fail)
+    {
+        if (location is null) { fail("a 202 without Location"); return; }
+        using var admin = api.Admin;
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var state = await admin.GetFromJsonAsync<JsonElement>(location);
+            var status = state.GetProperty("status").GetString();
+            if (status == "failed") { fail($"the import failed: {state}"); return; }
+            if (status == "completed")
+            {
+                var counts = state.GetProperty("counts");
+                var created = counts.GetProperty("created").GetInt32();
+                var total = created + counts.GetProperty("duplicate").GetInt32() + counts.GetProperty("invalid").GetInt32() + counts.GetProperty("conflict").GetInt32();
+                if (total != state.GetProperty("lines").GetInt32()) fail($"{total} line(s) counted of {state.GetProperty("lines").GetInt32()}: {state}");
+                var added = await api.EventCountAsync() - eventsBefore;
+                if (added != created) fail($"{created} line(s) created, but {added} event(s) stored: {state}");
+                return;
+            }
+            if (watch.Elapsed > TimeSpan.FromSeconds(60)) { fail($"the import did not complete: {state}"); return; }
+            await Task.Delay(20);
         }
     }
 
