@@ -235,6 +235,26 @@ public static class StatisticsBench
         }
     }
 
+    /// <summary>
+    /// Waits until the daemon's high water mark has reached the last event: a rebuild fills up to that mark, so asked
+    /// right after a start (the mark not yet moved over events written while the service was stopped) it would cover
+    /// only part of them and leave the rest to the daemon. Returns how long that took.
+    /// </summary>
+    public static async Task<double> WaitForHighWaterMarkAsync(NpgsqlDataSource dataSource)
+    {
+        var watch = Stopwatch.StartNew();
+        while (true)
+        {
+            var behind = await BenchServer.ScalarAsync<bool>(dataSource, """
+                select coalesce((select last_seq_id from mt_event_progression where name = 'HighWaterMark'), 0)
+                     < coalesce((select max(seq_id) from mt_events), 0)
+                """);
+            if (!behind) return watch.Elapsed.TotalSeconds;
+            if (watch.Elapsed > TimeSpan.FromMinutes(10)) throw new TimeoutException("The daemon's high water mark did not reach the last event within 10 minutes.");
+            await Task.Delay(100);
+        }
+    }
+
     static async Task<QueryResult> TimeQueryAsync(HttpClient analyst, QueryDefinition query, int repetitions)
     {
         var url = "api/v1/statistics?" + query.Query;
@@ -263,7 +283,7 @@ public static class StatisticsBench
     /// POST …/statistics/rebuild, then ask GET /api/v1/admin/projections until the projection's
     /// <c>lastRebuildCompletedAt</c> changes (the service has swapped the rebuilt tables in and handed the position back to the daemon).
     /// </summary>
-    static async Task<RebuildResult> RebuildAsync(ServiceProcess service, NpgsqlDataSource dataSource)
+    public static async Task<RebuildResult> RebuildAsync(ServiceProcess service, NpgsqlDataSource dataSource)
     {
         var events = await BenchServer.ScalarAsync<long>(dataSource, "select count(*) from mt_events");
         var sequential = await Ceilings.SequentialReadRowsPerSecondAsync(dataSource);
