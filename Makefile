@@ -22,7 +22,7 @@ help:
 	@echo "make docker      install and start Docker if needed, and make the PostgreSQL image (postgres:15 or local)"
 	@echo "make compose-smoke  bring up deploy/docker-compose.yml (PostgreSQL + 2 API instances), check, tear down"
 	@echo "make demo        run the demo client against http://localhost:$(PORT)"
-	@echo "make bench       run the benchmarks (QUICK=1 for a short run)"
+	@echo "make bench       run the benchmarks (QUICK=1 for a short run; REBUILD_1M=1 adds the rebuild at 1M)"
 	@echo "make verify      ask the running service to check its figures against the events"
 	@echo "make build       dotnet build $(SOLUTION) -c $(CONFIGURATION)"
 	@echo "make codegen     regenerate Wolverine's handlers (after changing an endpoint); rebuild and commit them"
@@ -71,7 +71,7 @@ demo:
 	dotnet run --project $(DEMO_PROJECT) -c $(CONFIGURATION) -- --url http://localhost:$(PORT)
 
 bench:
-	dotnet run -c Release --project $(BENCH_PROJECT) -- $(if $(QUICK),--quick)
+	dotnet run -c Release --project $(BENCH_PROJECT) -- $(if $(QUICK),--quick) $(if $(REBUILD_1M),--rebuild-1m)
 
 verify:
 	@PORT=$(PORT) deploy/verify.sh

@@ -10,6 +10,10 @@ Log.Line($"CoordinationEvents benchmark, {options.Mode} mode; scratch files (ser
 if (!options.Quick)
     Log.Line("full mode: on 2 busy cores expect well over half an hour; RESULTS.md is rewritten (marked partial) after each long phase");
 
+// The idiomatic peer is a project of its own, not in the solution: built now, before anything is measured.
+Log.Line("building the idiomatic peer (Peer/)");
+await ServiceProcess.BuildPeerAsync(scratch);
+
 var server = await BenchServer.StartAsync();
 Log.Line($"{server.Version} ({server.Settings}) on {server.Where}");
 var results = new Results
@@ -95,6 +99,17 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
 }
 meter.ServicePid = null;
 
+// The same ingest with the statistics inline (issue 8: measure both and choose), and the idiomatic peer (issue 10).
+{
+    var bodies = new BodyPool(seedFactory, 2_000);
+    Log.Line("statistics inline: the service with Statistics__Inline=true, in a database of its own");
+    results.Inline = await Variants.InlineAsync(server, options, scratch, meter, results, bodies);
+    results.Notes.Add(results.Inline.Check);
+    Log.Line("idiomatic peer (Peer/: one Wolverine.Http endpoint, one session and transaction per request), in a database of its own");
+    (results.Peer, results.PeerPeakRssBytes) = await Variants.PeerAsync(server, options, scratch, meter, results, bodies);
+    await WriteResultsAsync();
+}
+
 // Marten alone: one LightweightSession and transaction per append, no HTTP, no group commit.
 Log.Line($"store-level append (Marten): {BenchOptions.StoreWriters} writers, {options.RunDuration.TotalSeconds:0} s");
 await using (var storeDb = await server.CreateServiceStoreAsync("bench_store"))
@@ -109,6 +124,14 @@ await using (var storeDb = await server.CreateServiceStoreAsync("bench_store"))
 
 // Statistics at each size, and the rebuild.
 await StatisticsBench.RunAsync(server, options, scratch, meter, results, WriteResultsAsync);
+
+// The rebuild at 1M without the 10M run (--rebuild-1m, make bench REBUILD_1M=1).
+if (options.RebuildAtScale is { } rebuildSize)
+{
+    results.InProgress = $"the rebuild at {Format.Size(rebuildSize)}";
+    await WriteResultsAsync();
+    results.RebuildAtScale = await RebuildAtScale.RunAsync(server, rebuildSize, scratch, meter, results);
+}
 
 results.InProgress = null;
 await WriteResultsAsync();

@@ -70,9 +70,33 @@ public sealed class ServiceProcess : IAsyncDisposable
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"The service is not built: {dll} is missing (dotnet build -c {configuration}).");
     }
 
-    public static async Task<ServiceProcess> StartAsync(string connectionString, string name, string scratchDirectory)
+    /// <summary>The idiomatic peer's build output (Peer/, a project of its own), built by <see cref="BuildPeerAsync"/> in this program's configuration.</summary>
+    public static string PeerAssembly()
     {
-        var dll = ApiAssembly();
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        return Path.Combine(RepositoryRoot(), "tests", "CoordinationEvents.Benchmarks", "Peer", "bin", here.Parent!.Name, here.Name, "CoordinationEvents.Benchmarks.Peer.dll");
+    }
+
+    /// <summary><c>dotnet build</c> of the peer (not in CoordinationEvents.sln), before anything is measured.</summary>
+    public static async Task BuildPeerAsync(string scratchDirectory)
+    {
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var project = Path.Combine(RepositoryRoot(), "tests", "CoordinationEvents.Benchmarks", "Peer", "CoordinationEvents.Benchmarks.Peer.csproj");
+        var startInfo = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { "build", project, "-c", here.Parent!.Name, "-nologo", "-v", "quiet" }) startInfo.ArgumentList.Add(a);
+        using var build = Process.Start(startInfo)!;
+        var output = build.StandardOutput.ReadToEndAsync();
+        var errors = build.StandardError.ReadToEndAsync();
+        await build.WaitForExitAsync();
+        await File.WriteAllTextAsync(Path.Combine(scratchDirectory, "peer-build.log"), await output + await errors);
+        if (build.ExitCode != 0) throw new InvalidOperationException($"dotnet build of the peer failed (exit {build.ExitCode}):\n{await output}{await errors}");
+    }
+
+    public static Task<ServiceProcess> StartAsync(string connectionString, string name, string scratchDirectory, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartAsync(ApiAssembly(), connectionString, name, scratchDirectory, environment);
+
+    public static async Task<ServiceProcess> StartAsync(string dll, string connectionString, string name, string scratchDirectory, IReadOnlyDictionary<string, string>? environment)
+    {
         var port = FreePort();
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -88,6 +112,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
         startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
         startInfo.Environment["Logging__LogLevel__CoordinationEvents.Api.Statistics"] = "Information";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) startInfo.Environment[key] = value;
 
         var logPath = Path.Combine(scratchDirectory, $"service-{name}.log");
         var log = new StreamWriter(logPath) { AutoFlush = true };

@@ -5,9 +5,10 @@ namespace CoordinationEvents.Benchmarks;
 
 /// <summary>What to run: <c>--quick</c> for a short run (under 3 minutes), otherwise the full one.</summary>
 public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan Warmup, int CopyRows, IReadOnlyList<long> StatisticsSizes,
-    long RebuildSize, int QueryRepetitions, int BatchClients, string? Note)
+    long RebuildSize, int QueryRepetitions, int BatchClients, string? Note, long? RebuildAtScale = null)
 {
     public const int BatchSize = 1_000;
+    public const long RebuildAtScaleSize = 1_000_000;
     public const int StoreWriters = 8;
     public static readonly int[] ClientCounts = [1, 8, 32];
 
@@ -25,6 +26,13 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
             switch (args[i])
             {
                 case "--quick":
+                    break;
+                case "--rebuild-1m":
+                    options = options with { RebuildAtScale = RebuildAtScaleSize };
+                    break;
+                case "--rebuild-at" when value is not null:
+                    options = options with { RebuildAtScale = long.Parse(value, CultureInfo.InvariantCulture) };
+                    i++;
                     break;
                 case "--seconds" when value is not null:
                     options = options with { RunDuration = TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture)) };
@@ -44,7 +52,7 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                     break;
                 default:
                     throw new ArgumentException(
-                        $"Unknown argument '{args[i]}'. Use: [--quick] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
+                        $"Unknown argument '{args[i]}'. Use: [--quick] [--rebuild-1m | --rebuild-at N] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
             }
         }
         if (Environment.GetEnvironmentVariable("BENCH_NOTE") is { Length: > 0 } note && options.Note is null)
