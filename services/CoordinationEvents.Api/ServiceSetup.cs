@@ -90,16 +90,17 @@ public static class ServiceSetup
     }
 
     /// <summary>
-    /// Pool settings from perf-notes.md: no session reset on every return (30–40% of a short call) and
-    /// automatic preparation of the statements that repeat. Explicit settings in the string win.
+    /// Pool settings from perf-notes.md: no session reset on every return (30–40% of a short call). Explicit
+    /// settings in the string win. Automatic preparation stays off: with Npgsql 9.0.4 a multi-statement commit
+    /// that failed part-way (a racing duplicate in a shared transaction) left its connection answering
+    /// "26000: prepared statement "_auto2" does not exist" to the next command (make bench, statistics inline;
+    /// npgsql#3002), and that would be a 500 for a client whose request did nothing wrong.
     /// </summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString)
     {
         var csb = new NpgsqlConnectionStringBuilder(connectionString);
         var given = connectionString.ToLowerInvariant();
         if (!given.Contains("no reset on close")) csb.NoResetOnClose = true;
-        if (!given.Contains("max auto prepare")) csb.MaxAutoPrepare = 50;
-        if (!given.Contains("auto prepare min usages")) csb.AutoPrepareMinUsages = 2;
         if (!given.Contains("maximum pool size")) csb.MaxPoolSize = 64;
         return new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
     }

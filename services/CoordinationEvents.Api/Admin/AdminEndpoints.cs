@@ -35,7 +35,8 @@ public static class AdminEndpoints
             select coalesce((select max(seq_id) from mt_events), 0),
                    coalesce((select last_seq_id from mt_event_progression where name = 'HighWaterMark'), 0),
                    coalesce(p.last_seq_id, 0),
-                   (select count(*) from mt_events e where e.seq_id > coalesce(p.last_seq_id, 0)),
+                   -- Counted, not subtracted (sequence gaps are no events), but at most 1,000,000: the endpoint is polled.
+                   (select count(*) from (select from mt_events e where e.seq_id > coalesce(p.last_seq_id, 0) limit 1000000) behind),
                    p.last_updated,
                    r.started_at is not null and (r.completed_at is null or r.started_at > r.completed_at),
                    r.requested_at, r.completed_at, r.last_error

@@ -63,7 +63,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
         }
 
         var expectedCells = new Dictionary<CellKey, long[]>();
-        var expectedStocks = new Dictionary<Guid, (string Unit, DateOnly On, long[] Values)>();
+        var expectedStocks = new Dictionary<Guid, (string Unit, DateOnly On, DateTimeOffset RecordedAt, long[] Values)>();
         var active = 0;
         foreach (var (id, state) in states)
         {
@@ -75,7 +75,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
                 for (var i = 0; i < sum.Length; i++) sum[i] += values[i];
             }
             if (KindCatalog.Get(state.Content.Kind).IsStock)
-                expectedStocks[id] = (state.Content.UnitId, state.Content.OccurredOn, StatisticsProjection.StockValues(state.Content));
+                expectedStocks[id] = (state.Content.UnitId, state.Content.OccurredOn, StatisticsProjection.ToMicroseconds(firstRecordedAt[id]), StatisticsProjection.StockValues(state.Content));
         }
 
         var differences = new List<Difference>();
@@ -97,7 +97,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
             Report(new Difference(StatisticsProjection.Cells, Describe(key), expected, null));
 
         var seenStocks = new HashSet<Guid>();
-        await using (var cmd = new NpgsqlCommand($"select activity_id, unit_id, occurred_on, {string.Join(", ", Enumerable.Range(1, StatisticsProjection.Slots - 1).Select(i => $"v{i}"))} from {StatisticsProjection.Stocks}", connection))
+        await using (var cmd = new NpgsqlCommand($"select activity_id, unit_id, occurred_on, {string.Join(", ", Enumerable.Range(1, StatisticsProjection.Slots - 1).Select(i => $"v{i}"))}, recorded_at from {StatisticsProjection.Stocks}", connection))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct))
             {
@@ -106,7 +106,9 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
                 var actual = new long[StatisticsProjection.Slots];
                 for (var i = 1; i < actual.Length; i++) actual[i] = reader.GetInt64(2 + i);
                 var ok = expectedStocks.TryGetValue(id, out var expected)
-                    && expected.Unit == reader.GetString(1) && expected.On == reader.GetFieldValue<DateOnly>(2) && expected.Values.SequenceEqual(actual);
+                    && expected.Unit == reader.GetString(1) && expected.On == reader.GetFieldValue<DateOnly>(2) && expected.Values.SequenceEqual(actual)
+                    // the recorded time orders two declarations of one day
+                    && expected.RecordedAt == reader.GetFieldValue<DateTimeOffset>(2 + StatisticsProjection.Slots);
                 if (!ok) Report(new Difference(StatisticsProjection.Stocks, $"activity {id}", expected.Values, actual));
             }
         foreach (var (id, expected) in expectedStocks.Where(s => !seenStocks.Contains(s.Key)))

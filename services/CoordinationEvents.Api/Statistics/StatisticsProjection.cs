@@ -361,6 +361,19 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
                 {string.Join(", ", slots.Select(i => $"v{i} = excluded.v{i}"))}
             """,
             [ids, ids.Select(id => upserts[id].Content.UnitId).ToArray(), ids.Select(id => upserts[id].Content.OccurredOn).ToArray(),
-             ids.Select(id => upserts[id].RecordedAt.ToUniversalTime()).ToArray(), .. slots.Select(i => (object)values.Select(v => v[i]).ToArray())]);
+             ids.Select(id => ToMicroseconds(upserts[id].RecordedAt)).ToArray(), .. slots.Select(i => (object)values.Select(v => v[i]).ToArray())]);
+    }
+
+    /// <summary>
+    /// A time as PostgreSQL stores it from the event's JSON (the fill casts the text): to the nearest microsecond,
+    /// half to even. Npgsql would truncate the tenth microsecond, and a rebuild would then differ by 1 µs.
+    /// </summary>
+    public static DateTimeOffset ToMicroseconds(DateTimeOffset time)
+    {
+        var ticks = time.UtcTicks;
+        var rest = ticks % 10;
+        ticks -= rest;
+        if (rest > 5 || (rest == 5 && ticks / 10 % 2 == 1)) ticks += 10;
+        return new DateTimeOffset(ticks, TimeSpan.Zero);
     }
 }
