@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using JasperFx;
 using JasperFx.Events;
 using Marten;
 using Marten.Exceptions;
@@ -46,8 +45,9 @@ public static class ActivityIds
 }
 
 /// <summary>
-/// Writes activities: records (idempotent per posting system and externalId), corrections and retractions.
-/// One Marten session and transaction per call; load, fold, decide, append with the expected version.
+/// Records activities, idempotent per posting system and externalId: one Marten session and transaction per
+/// call (a batch, a group of concurrent posts, an import chunk). Corrections and retractions go through
+/// Wolverine's aggregate handler workflow instead (ActivityEndpoints).
 /// </summary>
 public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, ILogger<ActivityCommands> log)
 {
@@ -138,39 +138,5 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
         e.SetHeader(ClientHeader, client);
         e.CorrelationId = correlationId;
         return e;
-    }
-
-    /// <summary>
-    /// Load (FetchForWriting), fold, decide, append. With <paramref name="expectedVersion"/> (If-Match) a
-    /// different version is a <see cref="StaleVersionException"/>, and a write that slips in between is
-    /// Marten's <see cref="ConcurrencyException"/> at commit; without it, the command is decided again on the newer state.
-    /// </summary>
-    public async Task<Activity> HandleAsync(Guid id, int? expectedVersion, Func<DateTimeOffset, ActivityCommand> command,
-        string actor, string? correlationId, Func<Activity, Task>? authorize, CancellationToken ct)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            await using var session = store.LightweightSession();
-            var stream = await session.Events.FetchForWriting<Activity>(id, ct);
-            var state = stream.Aggregate ?? Activity.Initial;
-            if (!state.Exists) throw new ActivityNotFoundException(id);
-            if (authorize is not null) await authorize(state);
-            if (expectedVersion is { } expected && expected != stream.CurrentVersion)
-                throw new StaleVersionException(id, expected, stream.CurrentVersion ?? 0);
-
-            var now = clock.GetUtcNow();
-            var events = Activity.Decide(command(now), state);
-            if (events.Length == 0) return state;
-            foreach (var e in events) stream.AppendOne(Wrap(e, actor, correlationId));
-            try
-            {
-                await session.SaveChangesAsync(ct);
-                return events.Aggregate(state, Activity.Next);
-            }
-            catch (ConcurrencyException) when (expectedVersion is null && attempt < 3)
-            {
-                // Someone else wrote first; decide again on what they wrote.
-            }
-        }
     }
 }
