@@ -101,8 +101,11 @@ public static partial class RebuildAtScale
             mark = (long)(await cmd.ExecuteScalarAsync())!;
         var plan = new StringBuilder();
         var watch = Stopwatch.StartNew();
-        await using (var cmd = new NpgsqlCommand("explain (analyze, buffers, verbose off) " + StatisticsProjection.FillSql(cells, stocks), connection) { CommandTimeout = 0 })
+        // The fill's two halves, one after the other here (the rebuild runs them side by side on two connections).
+        foreach (var part in Enum.GetValues<StatisticsProjection.FillPart>())
         {
+            plan.AppendLine($"-- {part}");
+            await using var cmd = new NpgsqlCommand("explain (analyze, buffers, verbose off) " + StatisticsProjection.FillSql(cells, stocks, part), connection) { CommandTimeout = 0 };
             cmd.Parameters.AddWithValue(mark);
             await using var reader = await cmd.ExecuteReaderAsync();
             while (await reader.ReadAsync()) plan.AppendLine(reader.GetString(0));

@@ -235,28 +235,32 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
         return result;
     }
 
+    /// <summary>The two halves of a rebuild's fill, run side by side on two connections (one core each).</summary>
+    public enum FillPart { Days, MonthsAndStocks }
+
     /// <summary>
-    /// A rebuild's bulk fill: the same cells and stock rows that replaying the events would give (the
-    /// consistency check compares them with a fold of the events), computed in one statement from each
-    /// activity's latest event up to <paramref name="lastSequence"/>: its content, or its retraction.
+    /// A rebuild's bulk fill, one half of it: the same cells and stock rows that replaying the events would give
+    /// (the consistency check compares them with a fold of the events), computed in one statement from each
+    /// activity's latest event up to <paramref name="lastSequence"/>: its content, or its retraction. The caller
+    /// runs both halves in transactions that share one snapshot, so they read the same events and unit tree.
     /// </summary>
-    public static async Task FillAsync(NpgsqlConnection connection, string cells, string stocks, long lastSequence, CancellationToken ct)
+    public static async Task FillAsync(NpgsqlConnection connection, string cells, string stocks, long lastSequence, FillPart part, CancellationToken ct)
     {
         // One large aggregation, for this transaction only: let it sort in memory rather than on disk, and do not
         // spend seconds compiling expressions (JIT) that run once per activity anyway.
         await using (var settings = new NpgsqlCommand("set local work_mem = '256MB'; set local jit = off", connection)) await settings.ExecuteNonQueryAsync(ct);
-        await using var cmd = new NpgsqlCommand(FillSql(cells, stocks), connection) { CommandTimeout = 0 };
+        await using var cmd = new NpgsqlCommand(FillSql(cells, stocks, part), connection) { CommandTimeout = 0 };
         cmd.Parameters.AddWithValue(lastSequence);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>
-    /// The fill, as one statement ($1: the last event to include, a committed sequence below the daemon's high water mark). Each activity's figures are taken out of its json once
+    /// One half of the fill, as one statement ($1: the last event to include, a committed sequence below the daemon's high water mark). Each activity's figures are taken out of its json once
     /// (not once per cell it adds to); day cells are those figures summed per ancestor, and month cells are
     /// summed per own unit first, then per ancestor. Slots follow <see cref="Contribution"/> and
     /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
     /// </summary>
-    public static string FillSql(string cells, string stocks)
+    public static string FillSql(string cells, string stocks, FillPart part)
     {
         static string Number(MetricDefinition m) => m.Type == MetricType.Decimal
             ? $"coalesce(round((c.details->>'{m.Name}')::numeric * {DecimalScale}), 0)::bigint"
@@ -292,9 +296,15 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
             ancestry as (
                 select unit_id collate "C" as unit_id, unit_id collate "C" as ancestor, parent_id from units
                 union all
-                select a.unit_id, u.unit_id collate "C", u.parent_id from ancestry a join units u on u.unit_id = a.parent_id),
+                select a.unit_id, u.unit_id collate "C", u.parent_id from ancestry a join units u on u.unit_id = a.parent_id)
+            {(part == FillPart.Days ? $"""
+            insert into {cells} (unit_id, period, bucket, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))})
+            select a.ancestor, 'd', r.day, r.kind, r.d1, r.d2, count(*), {string.Join(", ", v.Select(i => $"sum(r.f{i})"))}
+            from r join ancestry a on a.unit_id = r.unit_id
+            group by 1, 3, 4, 5, 6
+            """ : $"""
             -- Months are summed per own unit first (many activities to a cell), then spread over the ancestors.
-            own_months as (
+            , own_months as (
                 select unit_id, date_trunc('month', day)::date as month, kind, d1, d2, count(*) as v0, {string.Join(", ", v.Select(i => $"sum(f{i}) as v{i}"))}
                 from r group by 1, 2, 3, 4, 5),
             stock_rows as (
@@ -303,13 +313,10 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
                 from r join mt_events first on first.stream_id = r.stream_id and first.version = 1
                 where r.kind in ({stockKinds}))
             insert into {cells} (unit_id, period, bucket, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))})
-            select a.ancestor, 'd', r.day, r.kind, r.d1, r.d2, count(*), {string.Join(", ", v.Select(i => $"sum(r.f{i})"))}
-            from r join ancestry a on a.unit_id = r.unit_id
-            group by 1, 3, 4, 5, 6
-            union all
             select a.ancestor, 'm', m.month, m.kind, m.d1, m.d2, sum(m.v0), {string.Join(", ", v.Select(i => $"sum(m.v{i})"))}
             from own_months m join ancestry a on a.unit_id = m.unit_id
             group by 1, 3, 4, 5, 6
+            """)}
             """;
     }
 

@@ -138,16 +138,27 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
         }
         var next = (Cells: StatisticsProjection.Cells + "__next", Stocks: StatisticsProjection.Stocks + "__next");
         await using var connection = await db.OpenConnectionAsync(ct);
+        await ExecuteAsync(connection, $"""
+            drop table if exists {next.Cells}; drop table if exists {next.Stocks};
+            create table {next.Cells} (like {StatisticsProjection.Cells} including defaults including constraints);
+            create table {next.Stocks} (like {StatisticsProjection.Stocks} including defaults including constraints);
+            """, ct);
+
+        // The fill's two halves (day cells; month cells and stocks) run side by side on two connections, one core
+        // each, in transactions that share one exported snapshot: the same events up to the mark, the same unit tree.
         long mark;
-        await using (var tx = await connection.BeginTransactionAsync(ct))
+        await using (var other = await db.OpenConnectionAsync(ct))
+        await using (var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct))
+        await using (var otherTx = await other.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct))
         {
             mark = await HighWaterMarkAsync(connection, ct);
-            await ExecuteAsync(connection, $"""
-                drop table if exists {next.Cells}; drop table if exists {next.Stocks};
-                create table {next.Cells} (like {StatisticsProjection.Cells} including defaults including constraints);
-                create table {next.Stocks} (like {StatisticsProjection.Stocks} including defaults including constraints);
-                """, ct);
-            await StatisticsProjection.FillAsync(connection, next.Cells, next.Stocks, mark, ct);
+            string snapshot;
+            await using (var export = new NpgsqlCommand("select pg_export_snapshot()", connection)) snapshot = (string)(await export.ExecuteScalarAsync(ct))!;
+            await ExecuteAsync(other, $"set transaction snapshot '{snapshot}'", ct);
+            await Task.WhenAll(
+                StatisticsProjection.FillAsync(connection, next.Cells, next.Stocks, mark, StatisticsProjection.FillPart.Days, ct),
+                StatisticsProjection.FillAsync(other, next.Cells, next.Stocks, mark, StatisticsProjection.FillPart.MonthsAndStocks, ct));
+            await otherTx.CommitAsync(ct);
             await tx.CommitAsync(ct);
         }
         // Indexes after the fill (cheaper than maintaining them row by row), under the names Weasel expects.
