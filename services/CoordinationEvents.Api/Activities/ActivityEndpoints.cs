@@ -66,12 +66,9 @@ public static class ActivityEndpoints
         var tree = await units.GetKnowingAsync(batch.Activities.SelectMany(ActivityJson.UnitIdsIn), ct);
         for (var i = 0; i < batch.Activities.Count; i++)
         {
-            var outcome = ActivityValidation.Validate(batch.Activities[i], tree, today);
+            var outcome = ValidateItem(batch.Activities[i], caller, tree, today);
             if (!outcome.IsValid)
                 results[i] = new BatchItemResult(i, BatchItemStatus.Invalid, Errors: outcome.Errors);
-            else if (caller.IsScoped && !InScope(caller, tree, outcome.Content!.UnitId))
-                results[i] = new BatchItemResult(i, BatchItemStatus.Invalid,
-                    Errors: new Dictionary<string, string[]> { ["unitId"] = [OutOfScope(outcome.Content!.UnitId)] });
             else
                 valid.Add((i, new RecordRequest(outcome.Content!, caller.Client, CorrelationId(http))));
         }
@@ -85,7 +82,7 @@ public static class ActivityEndpoints
                 _ => BatchItemStatus.Conflict,
             }, result.ActivityId, result.Version,
             result.Status == RecordStatus.Conflict
-                ? new Dictionary<string, string[]> { ["externalId"] = ["This externalId was already recorded with other content."] }
+                ? new Dictionary<string, string[]> { ["externalId"] = [ConflictMessage] }
                 : null);
         return TypedResults.Ok(new BatchResponse(results));
     }
@@ -210,9 +207,21 @@ public static class ActivityEndpoints
         return TypedResults.Ok(new ActivityWritten(stream.Id, after.Version));
     }
 
-    internal static bool InScope(Caller caller, UnitTree tree, string unitId) => caller.Scope.Any(s => tree.IsWithin(unitId, s));
+    /// <summary>The error of an item (of a batch, or a line of an import) whose externalId holds other content.</summary>
+    internal const string ConflictMessage = "This externalId was already recorded with other content.";
 
-    internal static string OutOfScope(string unitId) => $"Unit '{unitId}' is outside the units this API key may write.";
+    /// <summary>One item of a batch or one line of an import: every rule of the activity, then the poster's unit scope.</summary>
+    internal static ValidationOutcome ValidateItem(JsonElement item, Caller caller, UnitTree tree, DateOnly today)
+    {
+        var outcome = ActivityValidation.Validate(item, tree, today);
+        return outcome.IsValid && caller.IsScoped && !InScope(caller, tree, outcome.Content.UnitId)
+            ? new ValidationOutcome(null, new Dictionary<string, string[]> { ["unitId"] = [OutOfScope(outcome.Content.UnitId)] })
+            : outcome;
+    }
+
+    static bool InScope(Caller caller, UnitTree tree, string unitId) => caller.Scope.Any(s => tree.IsWithin(unitId, s));
+
+    static string OutOfScope(string unitId) => $"Unit '{unitId}' is outside the units this API key may write.";
 
     static async Task AuthorizeUnitsAsync(Caller caller, UnitDirectory units, CancellationToken ct, string unitId)
     {

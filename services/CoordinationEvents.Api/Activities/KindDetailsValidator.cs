@@ -123,7 +123,7 @@ public sealed class KindDetailsValidator
         switch (field.Type)
         {
             case FieldType.Dimension:
-                if (TryGetString(value, out var s) && Text.Clean(s) is { } v && field.Values.Contains(v, StringComparer.Ordinal))
+                if (ActivityJson.TryGetString(value, out var s) && Text.Clean(s) is { } v && field.Values.Contains(v, StringComparer.Ordinal))
                 {
                     result = v;
                     return true;
@@ -155,7 +155,7 @@ public sealed class KindDetailsValidator
                 return false;
 
             case FieldType.Text:
-                if (!TryGetString(value, out var text))
+                if (!ActivityJson.TryGetString(value, out var text))
                     return false;
                 if (!Text.IsStorable(text))
                 {
@@ -173,22 +173,6 @@ public sealed class KindDetailsValidator
 
             default:
                 return false;
-        }
-    }
-
-    static bool TryGetString(JsonElement value, out string s)
-    {
-        s = "";
-        if (value.ValueKind != JsonValueKind.String)
-            return false;
-        try
-        {
-            s = value.GetString()!;
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;   // not valid UTF-16 (a lone surrogate escape)
         }
     }
 

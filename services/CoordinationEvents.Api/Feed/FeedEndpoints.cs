@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Auth;
 using CoordinationEvents.Api.Http;
 using CoordinationEvents.Api.Statistics;
@@ -35,12 +36,14 @@ public static class FeedEndpoints
         var events = new List<FeedEvent>();
         await using (var cmd = new NpgsqlCommand("""
             select seq_id, type, stream_id, version, timestamp, data from mt_events
-            where seq_id > $1 and seq_id <= $2 and type <> 'tombstone' order by seq_id limit $3
+            where seq_id > $1 and seq_id <= $2 and type = any($4) order by seq_id limit $3
             """, connection))
         {
             cmd.Parameters.AddWithValue(cursor);
             cmd.Parameters.AddWithValue(mark);
             cmd.Parameters.AddWithValue(limit ?? 100);
+            // Activity events only: not the tombstones with which Marten fills the numbers of a rolled-back append.
+            cmd.Parameters.AddWithValue(ActivityEventTypes.All.ToArray());
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
                 events.Add(new FeedEvent(reader.GetInt64(0), reader.GetString(1), reader.GetGuid(2), (int)reader.GetInt64(3),

@@ -92,11 +92,9 @@ public static class ImportChunkHandler
         for (var i = 0; i < lines.Count; i++)
         {
             if (bodies[i] is not { } body) continue;
-            var outcome = ActivityValidation.Validate(body, tree, today);
+            var outcome = ActivityEndpoints.ValidateItem(body, caller, tree, today);
             if (!outcome.IsValid)
                 problems.Add((lines[i].Line, BatchItemStatus.Invalid, outcome.Errors));
-            else if (caller.IsScoped && !ActivityEndpoints.InScope(caller, tree, outcome.Content!.UnitId))
-                problems.Add((lines[i].Line, BatchItemStatus.Invalid, One("unitId", ActivityEndpoints.OutOfScope(outcome.Content!.UnitId))));
             else
                 valid.Add((lines[i].Line, new RecordRequest(outcome.Content!, job.Client, job.CorrelationId)));
         }
@@ -111,7 +109,7 @@ public static class ImportChunkHandler
                 case RecordStatus.Duplicate: duplicate++; break;
                 default:
                     conflict++;
-                    problems.Add((line, BatchItemStatus.Conflict, One("externalId", "This externalId was already recorded with other content.")));
+                    problems.Add((line, BatchItemStatus.Conflict, One("externalId", ActivityEndpoints.ConflictMessage)));
                     break;
             }
         }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Storage;
 using CoordinationEvents.Api.Units;
@@ -136,7 +135,7 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
         if (events.Count == 0) return;
         UnitTree tree;
         await using (var connection = await db.OpenConnectionAsync(ct)) tree = await UnitDirectory.LoadAsync(connection, ct);
-        var previous = await PreviousContentAsync(events, ct);
+        var (previous, firstRecordedAt) = await EarlierEventsAsync(events, ct);
         var cells = new Dictionary<CellKey, long[]>();
         var stockUpserts = new Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)>();
         var stockDeletes = new HashSet<Guid>();
@@ -180,7 +179,7 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
                     Add(Before(), -1);
                     Add(c.Content, +1);
                     // A stock keeps the time it was first recorded: two declarations on one day are ordered by it.
-                    SetStock(c.ActivityId, c.Content, await FirstRecordedAtAsync(e.StreamId, events, ct));
+                    SetStock(c.ActivityId, c.Content, firstRecordedAt.GetValueOrDefault(e.StreamId));
                     latest[e.StreamId] = c.Content;
                     break;
                 case ActivityRetracted r:
@@ -196,43 +195,53 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
         QueueStocks(operations, Stocks, stockUpserts, stockDeletes);
     }
 
-    async Task<DateTimeOffset> FirstRecordedAtAsync(Guid streamId, IReadOnlyList<IEvent> events, CancellationToken ct)
+    /// <summary>
+    /// What the batch needs of earlier events, in one read: the content that each correction or retraction
+    /// replaces (the stream's event just before it), and when each activity corrected into a stock was first
+    /// recorded. Every event of a stream before one the daemon hands over is committed; a predecessor within
+    /// this batch is taken from the batch by the caller.
+    /// </summary>
+    async Task<(Dictionary<(Guid, long), ActivityContent> Previous, Dictionary<Guid, DateTimeOffset> FirstRecordedAt)> EarlierEventsAsync(
+        IReadOnlyList<IEvent> events, CancellationToken ct)
     {
-        if (events.FirstOrDefault(e => e.StreamId == streamId && e.Data is ActivityRecorded)?.Data is ActivityRecorded r) return r.RecordedAt;
-        await using var cmd = db.CreateCommand("select data from mt_events where stream_id = $1 and version = 1");
-        cmd.Parameters.AddWithValue(streamId);
-        var json = (string)(await cmd.ExecuteScalarAsync(ct))!;
-        return JsonSerializer.Deserialize<ActivityRecorded>(json, StoreJson.Options)!.RecordedAt;
-    }
+        var previous = new Dictionary<(Guid, long), ActivityContent>();
+        var firstRecordedAt = new Dictionary<Guid, DateTimeOffset>();
+        foreach (var e in events)
+            if (e.Data is ActivityRecorded r) firstRecordedAt[e.StreamId] = r.RecordedAt;
 
-    /// <summary>What a correction or retraction replaces: the content of the stream's event just before it.</summary>
-    async Task<Dictionary<(Guid, long), ActivityContent>> PreviousContentAsync(IReadOnlyList<IEvent> events, CancellationToken ct)
-    {
         var inBatch = events.Select(e => (e.StreamId, e.Version)).ToHashSet();
-        var wanted = events.Where(e => e.Data is ActivityCorrected or ActivityRetracted)
-            .Select(e => (e.StreamId, Version: e.Version - 1)).Where(w => !inBatch.Contains(w)).Distinct().ToArray();
-        var result = new Dictionary<(Guid, long), ActivityContent>();
-        if (wanted.Length == 0) return result;
-        // Every event of the stream before one the daemon hands over is committed: one read finds them all.
-        await using var cmd = db.CreateCommand("""
-            select e.stream_id, e.version, e.type, e.data
-            from unnest($1::uuid[], $2::bigint[]) as w(stream_id, version)
-            join mt_events e on e.stream_id = w.stream_id and e.version = w.version
-            """);
-        cmd.Parameters.AddWithValue(wanted.Select(m => m.StreamId).ToArray());
-        cmd.Parameters.AddWithValue(wanted.Select(m => m.Version).ToArray());
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
+        var replaced = events.Where(e => e.Data is ActivityCorrected or ActivityRetracted).Select(e => (e.StreamId, Version: e.Version - 1));
+        var firsts = events.Where(e => e.Data is ActivityCorrected c && KindCatalog.Get(c.Content.Kind).IsStock && !firstRecordedAt.ContainsKey(e.StreamId))
+            .Select(e => (e.StreamId, Version: 1L));
+        var wanted = replaced.Concat(firsts).Where(w => !inBatch.Contains(w)).Distinct().ToArray();
+        if (wanted.Length > 0)
         {
-            var key = (reader.GetGuid(0), reader.GetInt64(1));
-            result[key] = StoreJson.Read(reader.GetString(2), reader.GetString(3)) switch
+            await using var cmd = db.CreateCommand("""
+                select e.stream_id, e.version, e.type, e.data
+                from unnest($1::uuid[], $2::bigint[]) as w(stream_id, version)
+                join mt_events e on e.stream_id = w.stream_id and e.version = w.version
+                """);
+            cmd.Parameters.AddWithValue(wanted.Select(m => m.StreamId).ToArray());
+            cmd.Parameters.AddWithValue(wanted.Select(m => m.Version).ToArray());
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
             {
-                ActivityRecorded r => r.Content,
-                ActivityCorrected c => c.Content,
-                var other => throw new InvalidOperationException($"Event {key.Item2} of activity {key.Item1} is a {other.GetType().Name}; expected the content it replaced."),
-            };
+                var key = (reader.GetGuid(0), reader.GetInt64(1));
+                switch (StoreJson.Read(reader.GetString(2), reader.GetString(3)))
+                {
+                    case ActivityRecorded r:
+                        previous[key] = r.Content;
+                        firstRecordedAt[key.Item1] = r.RecordedAt;
+                        break;
+                    case ActivityCorrected c:
+                        previous[key] = c.Content;
+                        break;
+                    case var other:
+                        throw new InvalidOperationException($"Event {key.Item2} of activity {key.Item1} is a {other.GetType().Name}; expected the content it replaced.");
+                }
+            }
         }
-        return result;
+        return (previous, firstRecordedAt);
     }
 
     /// <summary>The two halves of a rebuild's fill, run side by side on two connections (one core each).</summary>

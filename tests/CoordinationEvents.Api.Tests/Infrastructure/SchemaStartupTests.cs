@@ -34,18 +34,11 @@ public sealed class SchemaStartupTests
                 Assert.Equal(HttpStatusCode.OK, (await instance.CreateClient().GetAsync("/health/ready")).StatusCode);
             }
 
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            async Task<long> Scalar(string sql)
-            {
-                await using var cmd = new NpgsqlCommand(sql, connection);
-                return Convert.ToInt64(await cmd.ExecuteScalarAsync());
-            }
-            Assert.Equal(CoordinationEvents.Api.Units.UnitSeed.Units.Count, await Scalar("select count(*) from units"));
-            Assert.Equal(2, await Scalar("select count(*) from mt_events"));
+            Assert.Equal(CoordinationEvents.Api.Units.UnitSeed.Units.Count, await a.ScalarAsync("select count(*) from units"));
+            Assert.Equal(2, await a.ScalarAsync("select count(*) from mt_events"));
             foreach (var table in new[] { "mt_events", "mt_streams", "mt_doc_activityview", "stat_cells", "stat_stocks", "stat_position", "projection_rebuilds", "units" })
-                Assert.Equal(1, await Scalar($"select count(*) from pg_tables where schemaname = 'public' and tablename = '{table}'"));
-            Assert.Equal(1, await Scalar("select count(*) from pg_proc where proname = 'stat_advance'"));
+                Assert.Equal(1, await a.ScalarAsync($"select count(*) from pg_tables where schemaname = 'public' and tablename = '{table}'"));
+            Assert.Equal(1, await a.ScalarAsync("select count(*) from pg_proc where proname = 'stat_advance'"));
         }
     }
 }

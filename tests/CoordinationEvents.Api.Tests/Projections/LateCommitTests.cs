@@ -59,8 +59,6 @@ public sealed class LateCommitTests(ApiFactory api, ITestOutputHelper output) : 
         return (connection, tx, id, sequence);
     }
 
-    async Task<long> ScalarAsync(string sql) => await api.ScalarAsync(sql);
-
     [Fact]
     public async Task An_append_held_open_for_five_thresholds_while_others_commit_is_counted_once_and_fed_once()
     {
@@ -101,9 +99,9 @@ public sealed class LateCommitTests(ApiFactory api, ITestOutputHelper output) : 
             await Task.Delay(100);
         }
         // Still held: the daemon has not passed the open append, and the feed has shown nothing after it.
-        Assert.True(await ScalarAsync("select last_seq_id from mt_event_progression where name = 'HighWaterMark'") < heldSequence,
+        Assert.True(await api.ScalarAsync("select last_seq_id from mt_event_progression where name = 'HighWaterMark'") < heldSequence,
             "the high water mark passed an append that is still in flight");
-        Assert.True(await ScalarAsync("select last_seq_id from mt_event_progression where name = 'statistics:All'") < heldSequence);
+        Assert.True(await api.ScalarAsync("select last_seq_id from mt_event_progression where name = 'statistics:All'") < heldSequence);
         Assert.DoesNotContain(fed, f => f.Position >= heldSequence);
         output.WriteLine($"held the append (event {heldSequence}) for {held.Elapsed.TotalSeconds:0.0} s while {posted.Count} posts committed after it");
 
@@ -118,8 +116,8 @@ public sealed class LateCommitTests(ApiFactory api, ITestOutputHelper output) : 
         Assert.Single(fed, f => f.Id == heldId);
         Assert.Equal(posted.Order(), fed.Where(f => f.Id != heldId).Select(f => f.Id).Order());
         await api.AssertStatisticsConsistentAsync();
-        Assert.Equal(await ScalarAsync("select max(seq_id) from mt_events"),
-            await ScalarAsync("select last_seq_id from mt_event_progression where name = 'statistics:All'"));
+        Assert.Equal(await api.ScalarAsync("select max(seq_id) from mt_events"),
+            await api.ScalarAsync("select last_seq_id from mt_event_progression where name = 'statistics:All'"));
     }
 
     [Fact]
@@ -131,13 +129,13 @@ public sealed class LateCommitTests(ApiFactory api, ITestOutputHelper output) : 
         var response = await reporter.PostJsonAsync("/api/v1/activities", Body("after-rollback"));
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var id = (await response.JsonAsync()).GetProperty("activityId").GetGuid();
-        var sequence = await ScalarAsync($"select seq_id from mt_events where stream_id = '{id}'");
+        var sequence = await api.ScalarAsync($"select seq_id from mt_events where stream_id = '{id}'");
         Assert.True(sequence > heldSequence);
 
         await tx.RollbackAsync();
         await connection.DisposeAsync();
         var stalled = Stopwatch.StartNew();
-        while (await ScalarAsync("select last_seq_id from mt_event_progression where name = 'statistics:All'") < sequence)
+        while (await api.ScalarAsync("select last_seq_id from mt_event_progression where name = 'statistics:All'") < sequence)
         {
             Assert.True(stalled.Elapsed < TimeSpan.FromSeconds(30), "the projection never went past the rolled-back append");
             await Task.Delay(20);

@@ -72,17 +72,10 @@ public sealed class TakeoverTests(ITestOutputHelper output)
 
             await standby.WaitForProjectionsAsync();
             await standby.AssertStatisticsConsistentAsync();
-            await using var connection = new NpgsqlConnection(connectionString);
-            await connection.OpenAsync();
-            async Task<long> Scalar(string sql)
-            {
-                await using var cmd = new NpgsqlCommand(sql, connection);
-                return Convert.ToInt64(await cmd.ExecuteScalarAsync());
-            }
-            Assert.Equal(160, await Scalar("select count(*) from mt_events"));
-            Assert.Equal(await Scalar("select max(seq_id) from mt_events"), await Scalar("select last_seq_id from mt_event_progression where name = 'statistics:All'"));
+            Assert.Equal(160, await standby.ScalarAsync("select count(*) from mt_events"));
+            Assert.Equal(await standby.ScalarAsync("select max(seq_id) from mt_events"), await standby.ScalarAsync("select last_seq_id from mt_event_progression where name = 'statistics:All'"));
             // Every activity counted once: 160 patrols, with the participants summed exactly.
-            Assert.Equal(160, await Scalar("select sum(v0) from stat_cells where unit_id = 'lai-chau' and period = 'm' and kind = 'patrol'"));
+            Assert.Equal(160, await standby.ScalarAsync("select sum(v0) from stat_cells where unit_id = 'lai-chau' and period = 'm' and kind = 'patrol'"));
         }
         finally
         {
