@@ -11,8 +11,11 @@ if (!options.Quick)
     Log.Line("full mode: on 2 busy cores expect well over half an hour; RESULTS.md is rewritten (marked partial) after each long phase");
 
 // The idiomatic peer is a project of its own, not in the solution: built now, before anything is measured.
-Log.Line("building the idiomatic peer (Peer/)");
-await ServiceProcess.BuildPeerAsync(scratch);
+if (!options.IngestOnly)
+{
+    Log.Line("building the idiomatic peer (Peer/)");
+    await ServiceProcess.BuildPeerAsync(scratch);
+}
 
 var server = await BenchServer.StartAsync();
 Log.Line($"{server.Version} ({server.Settings}) on {server.Where}");
@@ -54,6 +57,7 @@ var ingestDb = await server.CreateDatabaseAsync("bench_ingest");
 await using (var service = await ServiceProcess.StartAsync(ingestDb, "ingest", scratch))
 await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ingestDb) { MaxPoolSize = 2 }.ConnectionString))
 {
+    var statements = new StatementProfile(lagDb);
     meter.ServicePid = service.Pid;
     Log.Line($"service (ingest) pid {service.Pid} at {service.BaseAddress}");
     var bodies = new BodyPool(seedFactory, 2_000);
@@ -69,10 +73,12 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
             Log.Line($"pgbench {clients} clients: {ceiling.Tps:N0} rows/s (latency avg {ceiling.LatencyAverageMs:0.00} ms)");
         }
         var lag = clients == 32 ? new LagSampler(lagDb) : null;
+        if (clients == 32) await statements.ResetAsync();
         lag?.Start();
         var cpu = meter.Take();
         var post = await Ingest.SinglePostAsync(service.Reporter, bodies, clients, options.RunDuration);
         var split = CpuSplit.Between(cpu, meter.Take());
+        if (clients == 32) results.StatementTables.Add(StatementProfile.Table("the 32-client single POST run", await statements.ReadAsync(), post.Stored, "activity"));
         if (lag is not null) results.LagPost = await lag.StopAsync();
         Log.Line($"POST {clients} clients: {post.PerSecond:N0} activities/s, p50 {Format.Ms(post.Latencies.P50)}, p99 {Format.Ms(post.Latencies.P99)}"
             + (post.Failed > 0 ? $", {post.Failed} failed: {post.FirstError}" : ""));
@@ -85,10 +91,12 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     Log.Line($"batch POST: {options.BatchClients} clients, {BenchOptions.BatchSize:N0} per batch, {options.RunDuration.TotalSeconds:0} s");
     await Ingest.BatchPostAsync(service.Reporter, bodies, 1, BenchOptions.BatchSize, TimeSpan.FromMilliseconds(1)); // warm-up: one batch
     var batchLag = new LagSampler(lagDb);
+    await statements.ResetAsync();
     batchLag.Start();
     var batchCpu = meter.Take();
     results.Batch = await Ingest.BatchPostAsync(service.Reporter, bodies, options.BatchClients, BenchOptions.BatchSize, options.RunDuration);
     var batchSplit = CpuSplit.Between(batchCpu, meter.Take());
+    results.StatementTables.Add(StatementProfile.Table("the 2-client batch run", await statements.ReadAsync(), results.Batch.Stored, "activity"));
     results.LagBatch = await batchLag.StopAsync();
     Log.Line($"batch POST: {results.Batch.PerSecond:N0} activities/s; projection lag p99 {Format.Ms(results.LagBatch.P99Ms)} ({results.LagBatch.P99Events:0} events)"
         + (results.Batch.Failed > 0 ? $", {results.Batch.Failed} failed: {results.Batch.FirstError}" : ""));
@@ -98,6 +106,16 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     Log.Line($"service peak RSS: {results.PeakRssBytes / 1024 / 1024} MiB");
 }
 meter.ServicePid = null;
+if (options.IngestOnly)
+{
+    // A short look at the write path (--ingest-only): printed, RESULTS.md left as it is.
+    results.Duration = Log.Elapsed;
+    Console.Write(Report.Table(Report.Rows(results)));
+    foreach (var table in results.StatementTables) Console.Write("\n" + table);
+    NpgsqlConnection.ClearAllPools();
+    server.Server.Stop();
+    return 0;
+}
 
 // The same ingest with the statistics inline (issue 8: measure both and choose), and the idiomatic peer (issue 10).
 {

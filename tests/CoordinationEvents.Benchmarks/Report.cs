@@ -30,6 +30,9 @@ public sealed class Results
     public RebuildAtScaleResult? RebuildAtScale { get; set; }
     public List<string> Notes { get; } = [];
 
+    /// <summary>pg_stat_statements tables of the ingest runs (StatementProfile).</summary>
+    public List<string> StatementTables { get; } = [];
+
     /// <summary>Every GET /api/v1/admin/verify the run asked, in order (each must find 0 differences).</summary>
     public List<VerifyResult> Verifications { get; } = [];
 
@@ -291,6 +294,11 @@ public static class Report
             lock (r.Cpu)
                 foreach (var (what, cpu, items, item) in r.Cpu)
                     text.AppendLine($"| {what} | {cpu.Use()} | per {item}: {cpu.PerItem(items)} |");
+        }
+        foreach (var table in r.StatementTables)
+        {
+            text.AppendLine();
+            text.Append(table);
         }
         return text.ToString();
     }

@@ -448,6 +448,8 @@ public sealed class PostgresServer
                     max_connections = 300
                     shared_buffers = 512MB
                     max_wal_size = 4GB
+                    shared_preload_libraries = 'pg_stat_statements'
+                    pg_stat_statements.track = all
                     """);
         }
 
