@@ -11,7 +11,7 @@ if (!options.Quick)
     Log.Line("full mode: on 2 busy cores expect well over half an hour; RESULTS.md is rewritten (marked partial) after each long phase");
 
 // The idiomatic peer is a project of its own, not in the solution: built now, before anything is measured.
-if (!options.IngestOnly)
+if (!options.IngestOnly && !options.StatisticsOnly)
 {
     Log.Line("building the idiomatic peer (Peer/)");
     await ServiceProcess.BuildPeerAsync(scratch);
@@ -53,6 +53,16 @@ results.CopyRowsPerSecond = await Ceilings.CopyRowsPerSecondAsync(scratchDb, row
 Log.Line($"COPY ceiling: {results.CopyRowsPerSecond:N0} rows/s");
 
 // The service under load: single POSTs at 1, 8 and 32 clients, each after pgbench at the same client count; then batches.
+if (options.StatisticsOnly)
+{
+    // A short look at the statistics queries (--statistics-only): printed, RESULTS.md left as it is.
+    await StatisticsBench.RunAsync(server, options, scratch, meter, results, () => Task.CompletedTask);
+    Console.Write(Report.Table(Report.Rows(results)));
+    foreach (var table in results.StatementTables) Console.Write("\n" + table);
+    NpgsqlConnection.ClearAllPools();
+    server.Server.Stop();
+    return 0;
+}
 var ingestDb = await server.CreateDatabaseAsync("bench_ingest");
 await using (var service = await ServiceProcess.StartAsync(ingestDb, "ingest", scratch))
 await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(ingestDb) { MaxPoolSize = 2 }.ConnectionString))

@@ -118,9 +118,14 @@ public static class StatisticsBench
                 var countMs = await Ceilings.CountMsAsync(dataSource);
                 Log.Line($"statistics: select count(*) from mt_events ({Format.Size(size)}): {Format.Ms(countMs)}");
                 var queries = new List<QueryResult>();
+                var statements = new StatementProfile(dataSource);
                 foreach (var query in Queries)
                 {
+                    await statements.ResetAsync();
                     var result = await TimeQueryAsync(service.Analyst, query, options.QueryRepetitions);
+                    if (size == options.StatisticsSizes.Max())
+                        results.StatementTables.Add(StatementProfile.Table($"\"{query.Name}\" at {Format.Size(size)} ({options.QueryRepetitions + 5} asks)",
+                            await statements.ReadAsync(4), options.QueryRepetitions + 5, "query"));
                     Log.Line($"statistics {Format.Size(size)}: {query.Name}: p50 {Format.Ms(result.Latencies.P50)}, p99 {Format.Ms(result.Latencies.P99)} ({result.Activities:N0} activities)");
                     queries.Add(result);
                 }
