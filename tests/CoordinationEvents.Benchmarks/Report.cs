@@ -147,7 +147,7 @@ public static class Report
                     var targeted = size.Size == 10_000_000;
                     var p99 = q.Latencies.P99;
                     rows.Add(new Row(
-                        $"statistics, {Format.Size(size.Size)}: {q.Query.Name}",
+                        $"statistics, {Format.Size(size.Size)}{(size.When is null ? "" : " " + size.When)}: {q.Query.Name}",
                         $"p50 {Format.Ms(q.Latencies.P50)}, p99 {Format.Ms(p99)}",
                         $"select count(*) from mt_events: {Format.Ms(size.CountMs)}",
                         $"p99 = {Format.Percent(p99 / size.CountMs)} of count(*)",
@@ -269,7 +269,7 @@ public static class Report
         text.AppendLine("- Verify: GET /api/v1/admin/verify (the service's independent recomputation from the raw events, compared with the projection at its position) after each POST run, after the batch run, after each generation and after the rebuild; a non-zero difference stops the benchmark.");
         if (r.Statistics is { } s)
         {
-            text.AppendLine($"- The statistics database took {s.DatabaseBytes / 1024.0 / 1024.0 / 1024.0:0.00} GiB; " + string.Join("; ", s.Sizes.Where(z => z.Skipped is null).Select(z =>
+            text.AppendLine($"- The statistics database took {s.DatabaseBytes / 1024.0 / 1024.0 / 1024.0:0.00} GiB; " + string.Join("; ", s.Sizes.Where(z => z.Skipped is null && z.When is null).Select(z =>
                 $"{Format.Size(z.Size)}: generated in {z.GenerateSeconds:0} s, projection caught up {z.CatchUpSeconds:0} s later")) + ".");
         }
         foreach (var note in r.Notes) text.AppendLine($"- {note}");

@@ -161,11 +161,14 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
             await otherTx.CommitAsync(ct);
             await tx.CommitAsync(ct);
         }
-        // Indexes after the fill (cheaper than maintaining them row by row), under the names Weasel expects.
+        // Indexes after the fill (cheaper than maintaining them row by row), under the names Weasel expects; then the
+        // planner's statistics, which a fresh table lacks (a query then guesses one row and may pick a poor plan).
         await ExecuteAsync(connection, $"""
             alter table {next.Cells} add constraint {next.Cells}_pkey primary key (unit_id, period, bucket, kind, d1, d2);
             alter table {next.Stocks} add constraint {next.Stocks}_pkey primary key (activity_id);
             create index {next.Stocks}_latest_new on {next.Stocks} (unit_id, occurred_on, recorded_at, activity_id);
+            analyze {next.Cells};
+            analyze {next.Stocks};
             """, ct);
 
         await using (var tx = await connection.BeginTransactionAsync(ct))
