@@ -77,21 +77,21 @@ public static class Variants
         }
         const string cellColumns = "unit_id, period, bucket, kind, d1, d2, v0, v1, v2, v3, v4, v5, v6, v7";
         const string stockColumns = "activity_id, unit_id, occurred_on, recorded_at, v1, v2, v3, v4, v5, v6, v7";
-        // Stocks are joined by activity: the projection writes recorded_at from .NET (100 ns ticks, truncated to µs by
-        // Npgsql), the fill casts the JSON text (rounded to µs), so they may differ by 1 µs; counted apart.
+        // Stocks are joined by activity; recorded_at is compared exactly (both paths cut .NET's 100 ns ticks to the
+        // microsecond: StatisticsProjection.ToMicroseconds), and the 1 µs differences are also counted apart.
         var differing = await BenchServer.ScalarAsync<long>(db, $"""
             select (select count(*) from ((select {cellColumns} from inline_cells except all select {cellColumns} from {c})
                                           union all (select {cellColumns} from {c} except all select {cellColumns} from inline_cells)) x)
                  + (select count(*) from inline_stocks a full join {s} b on a.activity_id = b.activity_id
                     where a.activity_id is null or b.activity_id is null
                        or row(a.unit_id, a.occurred_on, a.v1, a.v2, a.v3, a.v4, a.v5, a.v6, a.v7) is distinct from row(b.unit_id, b.occurred_on, b.v1, b.v2, b.v3, b.v4, b.v5, b.v6, b.v7)
-                       or abs(extract(epoch from a.recorded_at - b.recorded_at)) > 0.000001)
+                       or a.recorded_at <> b.recorded_at)
             """);
         var microsecond = await BenchServer.ScalarAsync<long>(db, $"select count(*) from inline_stocks a join {s} b using (activity_id) where a.recorded_at <> b.recorded_at");
         var cells = await BenchServer.ScalarAsync<long>(db, "select count(*) from inline_cells");
         var stocks = await BenchServer.ScalarAsync<long>(db, "select count(*) from inline_stocks");
         var events = await BenchServer.ScalarAsync<long>(db, "select count(*) from mt_events");
-        var message = $"Inline check: the inline service's {cells:N0} cells and {stocks:N0} stocks (after its {events:N0} events, {tombstones:N0} of them Marten's tombstones of failed appends) against the set-based rebuild of the same events by the default service ({verified}): {differing:N0} rows differ ({microsecond:N0} stocks' recorded_at differ by 1 µs: the projection truncates .NET's 100 ns ticks, the fill rounds the JSON text).";
+        var message = $"Inline check: the inline service's {cells:N0} cells and {stocks:N0} stocks (after its {events:N0} events, {tombstones:N0} of them Marten's tombstones of failed appends) against the set-based rebuild of the same events by the default service ({verified}): {differing:N0} rows differ ({microsecond:N0} stocks' recorded_at differ; both cut .NET's 100 ns ticks to the microsecond).";
         Log.Line(message);
         if (differing != 0)
         {

@@ -318,7 +318,7 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
                 from r group by 1, 2, 3, 4, 5),
             stock_rows as (
                 insert into {stocks} (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", v.Select(i => $"v{i}"))})
-                select r.stream_id, r.unit_id, r.day, (first.data->>'recordedAt')::timestamptz, {string.Join(", ", v.Select(i => $"r.s{i}"))}
+                select r.stream_id, r.unit_id, r.day, {RecordedAtSql("first.data->>'recordedAt'")}, {string.Join(", ", v.Select(i => $"r.s{i}"))}
                 from r join mt_events first on first.stream_id = r.stream_id and first.version = 1
                 where r.kind in ({stockKinds}))
             insert into {cells} (unit_id, period, bucket, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))})
@@ -381,15 +381,19 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
     }
 
     /// <summary>
-    /// A time as PostgreSQL stores it from the event's JSON (the fill casts the text): to the nearest microsecond,
-    /// half to even. Npgsql would truncate the tenth microsecond, and a rebuild would then differ by 1 µs.
+    /// A stock's recorded time as every path stores it, the projection, the rebuild's fill and verify: truncated
+    /// to the microsecond. .NET's clock has 100 ns ticks and the event's JSON keeps all seven digits; PostgreSQL's
+    /// own cast would round them through a double (<c>rint(frac * 1e6)</c>), so a tick of 5 came out either way and
+    /// a rebuild could differ from the projection by 1 µs (make bench caught one). So the fill cuts the text to
+    /// six digits first (<see cref="RecordedAtSql"/>), and Npgsql truncates the same way when it writes.
     /// </summary>
     public static DateTimeOffset ToMicroseconds(DateTimeOffset time)
     {
         var ticks = time.UtcTicks;
-        var rest = ticks % 10;
-        ticks -= rest;
-        if (rest > 5 || (rest == 5 && ticks / 10 % 2 == 1)) ticks += 10;
+        ticks -= ticks % 10;
         return new DateTimeOffset(ticks, TimeSpan.Zero);
     }
+
+    /// <summary>The SQL of <see cref="ToMicroseconds"/> for a time in JSON text: the fraction cut to six digits, then cast.</summary>
+    internal static string RecordedAtSql(string text) => $@"regexp_replace({text}, '(\.[0-9]{{6}})[0-9]+', '\1')::timestamptz";
 }
