@@ -269,7 +269,7 @@ public static class Report
         text.AppendLine("- Verify: GET /api/v1/admin/verify (the service's independent recomputation from the raw events, compared with the projection at its position) after each POST run, after the batch run, after each generation and after the rebuild; a non-zero difference stops the benchmark.");
         if (r.Statistics is { } s)
         {
-            text.AppendLine($"- The statistics database took {s.DatabaseBytes / 1024.0 / 1024.0 / 1024.0:0.00} GiB; " + string.Join("; ", s.Sizes.Where(z => z.Skipped is null && z.When is null).Select(z =>
+            text.AppendLine($"- The statistics database took {s.DatabaseBytes / 1024.0 / 1024.0 / 1024.0:0.00} GiB; " + string.Join("; ", s.Sizes.Where(z => z.Skipped is null && z.When != SizeResult.AfterRebuild).Select(z =>
                 $"{Format.Size(z.Size)}: generated in {z.GenerateSeconds:0} s, projection caught up {z.CatchUpSeconds:0} s later")) + ".");
         }
         foreach (var note in r.Notes) text.AppendLine($"- {note}");

@@ -40,10 +40,28 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
 
         var tree = await UnitDirectory.LoadAsync(connection, ct);
 
-        // Final state of every activity, as of the projection's position.
-        var states = new Dictionary<Guid, Activity>();
-        var firstRecordedAt = new Dictionary<Guid, DateTimeOffset>();
+        // Each activity's final state as of the projection's position, and what it contributes. The events come in
+        // stream order, so a stream is folded, counted and let go before the next one: memory holds the expected
+        // cells and stocks, never every activity (10M activities would be gigabytes).
+        var expectedCells = new Dictionary<CellKey, long[]>();
+        var expectedStocks = new Dictionary<Guid, (string Unit, DateOnly On, DateTimeOffset RecordedAt, long[] Values)>();
+        var active = 0;
         long eventsChecked = 0;
+        Guid streamOf = default;
+        Activity? state = null;
+        DateTimeOffset firstRecordedAt = default;
+        void Contribute()
+        {
+            if (state is null || state.Retracted || state.Content is null) return;
+            active++;
+            foreach (var (key, values) in StatisticsProjection.Contribution(state.Content, tree.SelfAndAncestors))
+            {
+                if (!expectedCells.TryGetValue(key, out var sum)) expectedCells[key] = sum = new long[StatisticsProjection.Slots];
+                for (var i = 0; i < sum.Length; i++) sum[i] += values[i];
+            }
+            if (KindCatalog.Get(state.Content.Kind).IsStock)
+                expectedStocks[streamOf] = (state.Content.UnitId, state.Content.OccurredOn, StatisticsProjection.ToMicroseconds(firstRecordedAt), StatisticsProjection.StockValues(state.Content));
+        }
         await using (var cmd = new NpgsqlCommand("""
             select stream_id, type, data from mt_events
             where seq_id <= $1 and type = any($2)
@@ -56,28 +74,18 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                var id = reader.GetGuid(0);
+                var streamId = reader.GetGuid(0);
+                if (state is null || streamId != streamOf)
+                {
+                    Contribute();
+                    (streamOf, state) = (streamId, Activity.Initial);
+                }
                 var e = StoreJson.Read(reader.GetString(1), reader.GetString(2));
-                states[id] = Activity.Next(states.GetValueOrDefault(id) ?? Activity.Initial, e);
-                if (e is ActivityRecorded r) firstRecordedAt[id] = r.RecordedAt;
+                state = Activity.Next(state, e);
+                if (e is ActivityRecorded r) firstRecordedAt = r.RecordedAt;
                 eventsChecked++;
             }
-        }
-
-        var expectedCells = new Dictionary<CellKey, long[]>();
-        var expectedStocks = new Dictionary<Guid, (string Unit, DateOnly On, DateTimeOffset RecordedAt, long[] Values)>();
-        var active = 0;
-        foreach (var (id, state) in states)
-        {
-            if (state.Retracted || state.Content is null) continue;
-            active++;
-            foreach (var (key, values) in StatisticsProjection.Contribution(state.Content, tree.SelfAndAncestors))
-            {
-                if (!expectedCells.TryGetValue(key, out var sum)) expectedCells[key] = sum = new long[StatisticsProjection.Slots];
-                for (var i = 0; i < sum.Length; i++) sum[i] += values[i];
-            }
-            if (KindCatalog.Get(state.Content.Kind).IsStock)
-                expectedStocks[id] = (state.Content.UnitId, state.Content.OccurredOn, StatisticsProjection.ToMicroseconds(firstRecordedAt[id]), StatisticsProjection.StockValues(state.Content));
+            Contribute();
         }
 
         var differences = new List<Difference>();
