@@ -111,8 +111,23 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     Log.Line($"batch POST: {results.Batch.PerSecond:N0} activities/s; projection lag p99 {Format.Ms(results.LagBatch.P99Ms)} ({results.LagBatch.P99Events:0} events)"
         + (results.Batch.Failed > 0 ? $", {results.Batch.Failed} failed: {results.Batch.FirstError}" : ""));
     results.AddCpu($"batch POST, {options.BatchClients} clients", batchSplit, results.Batch.Stored, "activity");
-    results.PeakRssBytes = service.PeakRssBytes;
     await Verification.RunAsync(service, "after the batch POST run", results);
+
+    Log.Line($"import: {options.ImportLines:N0} lines, {BenchOptions.ImportConcurrentClients} clients posting single activities meanwhile");
+    var importLag = new LagSampler(lagDb);
+    await statements.ResetAsync();
+    importLag.Start();
+    var importCpu = meter.Take();
+    results.Import = await Ingest.ImportAsync(service.Reporter, bodies, options.ImportLines, BenchOptions.ImportConcurrentClients);
+    var importSplit = CpuSplit.Between(importCpu, meter.Take());
+    results.LagImport = await importLag.StopAsync();
+    results.StatementTables.Add(StatementProfile.Table($"the import of {options.ImportLines:N0} lines (with the other clients' posts)", await statements.ReadAsync(),
+        results.Import.Created + results.Import.Concurrent.Stored, "activity"));
+    Log.Line($"import: {results.Import.PerSecond:N0} activities/s ({results.Import.Seconds:0.0} s, upload {results.Import.UploadSeconds:0.0} s); others {results.Import.Concurrent.PerSecond:N0}/s; projection lag p99 {Format.Ms(results.LagImport.P99Ms)}");
+    results.AddCpu($"import of {options.ImportLines:N0} lines, {BenchOptions.ImportConcurrentClients} clients posting meanwhile", importSplit,
+        results.Import.Created + results.Import.Concurrent.Stored, "activity");
+    results.PeakRssBytes = service.PeakRssBytes;
+    await Verification.RunAsync(service, "after the import", results);
     Log.Line($"service peak RSS: {results.PeakRssBytes / 1024 / 1024} MiB");
 }
 meter.ServicePid = null;

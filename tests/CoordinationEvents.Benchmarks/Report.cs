@@ -22,6 +22,8 @@ public sealed class Results
     public AppendResult? Store { get; set; }
     public LagResult? LagPost { get; set; }
     public LagResult? LagBatch { get; set; }
+    public ImportResult? Import { get; set; }
+    public LagResult? LagImport { get; set; }
     public long? PeakRssBytes { get; set; }
     public StatisticsResults? Statistics { get; set; }
     public InlineResult? Inline { get; set; }
@@ -112,6 +114,16 @@ public static class Report
                 $"binary COPY of {Format.Size(r.Options.CopyRows)} rows: {Format.Number(r.CopyRowsPerSecond)} rows/s",
                 Format.Percent(ratio), "≥ 30% of COPY", "≥ 8% of COPY", Met(ratio >= 0.3, ratio >= 0.08)));
         }
+        if (r.Import is { } import)
+        {
+            var ratio = import.PerSecond / r.CopyRowsPerSecond;
+            rows.Add(new Row(
+                $"import job (POST /api/v1/imports, NDJSON) of {import.Lines:N0} activities, {import.Concurrent.Clients} clients posting single activities meanwhile",
+                $"{Format.Number(import.PerSecond)} activities/s ({import.Seconds:0.0} s from the first byte to `completed`; upload {import.UploadSeconds:0.0} s); "
+                    + $"{import.Created:N0} created{(import.NotCreated == 0 ? "" : $", **{import.NotCreated:N0} not**")}; the other clients meanwhile {Format.Number(import.Concurrent.PerSecond)} posts/s, p99 {Format.Ms(import.Concurrent.Latencies.P99)}{Failures(import.Concurrent)}",
+                $"binary COPY of {Format.Size(r.Options.CopyRows)} rows: {Format.Number(r.CopyRowsPerSecond)} rows/s",
+                Format.Percent(ratio), "≥ 50% of COPY (1M)", NotApplicable, $"target {Met(ratio >= 0.5)}"));
+        }
         if (r.Inline is { } inlineBatch)
         {
             var b = inlineBatch.Batch;
@@ -160,6 +172,7 @@ public static class Report
         }
         if (r.LagPost is { } lagPost) rows.Add(LagRow("async projection lag, during 32-client POST", lagPost));
         if (r.LagBatch is { } lagBatch) rows.Add(LagRow("async projection lag, during batch ingest", lagBatch));
+        if (r.LagImport is { } lagImport) rows.Add(LagRow("async projection lag, during the import", lagImport));
         if (r.Inline is not null)
             rows.Add(new Row("statistics lag with the statistics inline", "none: the figures commit with the activity (read-your-writes)", NotApplicable, NotApplicable,
                 "p99 < 500 ms", "p99 < 1 s", Met(true, true)));

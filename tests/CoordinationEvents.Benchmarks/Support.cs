@@ -14,6 +14,11 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
 
     public string Mode => Quick ? "quick" : "full";
 
+    /// <summary>Lines of the import run: issue 10 asks 1M; a quick run takes 100k.</summary>
+    public int ImportLines => Quick ? 100_000 : 1_000_000;
+
+    public const int ImportConcurrentClients = 8;
+
     public static BenchOptions Parse(string[] args)
     {
         var quick = args.Contains("--quick");
@@ -81,6 +86,8 @@ public static class Log
 public sealed class Latencies
 {
     readonly double[] sorted;
+
+    public IReadOnlyList<double> Samples => sorted;
 
     public Latencies(IEnumerable<double> samples)
     {

@@ -117,6 +117,15 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         var timed = q.TimeKey is not null;
         var buckets = timed ? Buckets(q).ToArray() : [];
 
+        // Stocks: each unit's latest declaration on or before the end of the row's period (or `to`). Asked on a
+        // connection of its own while the flows are read: the two take about as long (a district by month at 10M:
+        // 9.6 and 8.6 ms in PostgreSQL), so the answer waits for the longer, not for both.
+        var stockKind = KindCatalog.All.First(k => k.IsStock);
+        var ends = timed ? buckets.Select(b => b.End).ToArray() : [q.To];
+        var declaredTask = q.IncludesKind(stockKind.Name) && q.Passes(stockKind, "", "")
+            ? LatestStocksAsync(ends.Append(q.To).Distinct().ToArray(), scope.SelectMany(tree.Subtree).Distinct().ToArray(), ct)
+            : null;
+
         // Flow sums, grouped by what the answer needs. Dimension filters apply to (kind, d1, d2), which every
         // row carries, so they are applied here, exactly.
         var rows = new Dictionary<RowKey, Dictionary<string, decimal>>();
@@ -175,13 +184,9 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
             }
         }
 
-        // Stocks: each unit's latest declaration on or before the end of the row's period (or `to`).
-        var stockKind = KindCatalog.All.First(k => k.IsStock);
-        if (q.IncludesKind(stockKind.Name) && q.Passes(stockKind, "", ""))
+        if (declaredTask is not null)
         {
-            var ends = timed ? buckets.Select(b => b.End).ToArray() : [q.To];
-            var stockUnits = scope.SelectMany(tree.Subtree).Distinct().ToArray();
-            var declared = await LatestStocksAsync(ends.Append(q.To).Distinct().ToArray(), stockUnits, ct);
+            var declared = await declaredTask;
             string? RowUnit(string unit) => q.UnitId is null
                 ? tree.SelfAndAncestors(unit).Last()
                 : tree.SelfAndAncestors(unit).TakeWhile(a => a != q.UnitId).LastOrDefault() ?? q.UnitId;
