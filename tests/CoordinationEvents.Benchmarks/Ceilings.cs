@@ -80,7 +80,7 @@ public static class Ceilings
     }
 
     /// <summary>Runs pgbench -n -M prepared -c N -j min(N,2) -T seconds with the script against the scratch database.</summary>
-    public static async Task<PgbenchResult> PgbenchAsync(string pgbench, string connectionString, PgbenchScript script, int clients, TimeSpan duration)
+    public static async Task<PgbenchResult> PgbenchAsync(string pgbench, string connectionString, PgbenchScript script, int clients, TimeSpan duration, string mode = "prepared")
     {
         var cs = new NpgsqlConnectionStringBuilder(connectionString);
         var startInfo = new ProcessStartInfo(pgbench)
@@ -99,7 +99,7 @@ public static class Ceilings
         }
         foreach (var arg in new[]
                  {
-                     "-n", "-M", "prepared", "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, 2).ToString(CultureInfo.InvariantCulture),
+                     "-n", "-M", mode, "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, 2).ToString(CultureInfo.InvariantCulture),
                      "-T", ((int)Math.Ceiling(duration.TotalSeconds)).ToString(CultureInfo.InvariantCulture), "-f", script.Path,
                      "-h", cs.Host ?? "127.0.0.1", "-p", cs.Port.ToString(CultureInfo.InvariantCulture), "-U", cs.Username ?? "postgres", cs.Database!,
                  })

@@ -81,6 +81,12 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
         {
             ceiling = await Ceilings.PgbenchAsync(pgbench, scratchDb.ConnectionString, script, clients, options.RunDuration);
             Log.Line($"pgbench {clients} clients: {ceiling.Tps:N0} rows/s (latency avg {ceiling.LatencyAverageMs:0.00} ms)");
+            if (clients == 32)
+            {
+                // The ceiling the last RESULTS.md before issue 10 used, and issue 8's floor was taken against.
+                results.PgbenchSimple32 = await Ceilings.PgbenchAsync(pgbench, scratchDb.ConnectionString, script, clients, options.RunDuration, "simple");
+                Log.Line($"pgbench {clients} clients, simple query mode: {results.PgbenchSimple32.Tps:N0} rows/s");
+            }
         }
         var lag = clients == 32 ? new LagSampler(lagDb) : null;
         if (clients == 32) await statements.ResetAsync();
