@@ -57,7 +57,7 @@ public sealed class StatementProfile(NpgsqlDataSource database)
     {
         if (costs.Count == 0 || items <= 0) return "";
         var text = new StringBuilder()
-            .AppendLine($"PostgreSQL's statements during {run} (pg_stat_statements, track = all, so a function's inner statements are counted inside it too; {Format.Number(items)} {item}s):")
+            .AppendLine($"PostgreSQL's statements during {run} (pg_stat_statements, track = all, so a function's inner statements are counted inside it too; {Format.Number(items)} {Plural(item)}):")
             .AppendLine()
             .AppendLine($"| statement | level | calls per {item} | rows per call | exec ms per {item} | ms per call |")
             .AppendLine("| --- | --- | --- | --- | --- | --- |");
@@ -65,6 +65,8 @@ public sealed class StatementProfile(NpgsqlDataSource database)
             text.AppendLine($"| `{Shorten(c.Query)}` | {(c.TopLevel ? "top" : "nested")} | {Format.Number(c.Calls / items)} | {Format.Number(c.Calls == 0 ? 0 : (double)c.Rows / c.Calls)} | {c.TotalMs / items:0.000} | {(c.Calls == 0 ? 0 : c.TotalMs / c.Calls):0.000} |");
         return text.ToString();
     }
+
+    static string Plural(string item) => item.EndsWith('y') ? item[..^1] + "ies" : item + "s";
 
     static string Shorten(string query)
     {
