@@ -79,6 +79,20 @@ public static class Ceilings
         return new PgbenchScript(path, new Dictionary<string, string> { ["type"] = row.Type, ["data"] = row.Data, ["metadata"] = row.Metadata });
     }
 
+    /// <summary>
+    /// The same INSERT with its values written in as SQL literals, for the simple query mode (which substitutes
+    /// pgbench variables as plain text, unquoted).
+    /// </summary>
+    public static PgbenchScript WriteLiteralScript(string directory, EventRow row)
+    {
+        static string Literal(string text) => "'" + text.Replace("'", "''") + "'";
+        var path = Path.Combine(directory, "insert-event-literal.sql");
+        File.WriteAllText(path,
+            $"insert into {Table} (stream_id, version, type, data, metadata, recorded_at) values " +
+            $"(gen_random_uuid(), 1, {Literal(row.Type)}, cast({Literal(row.Data)} as jsonb), cast({Literal(row.Metadata)} as jsonb), now());\n");
+        return new PgbenchScript(path, new Dictionary<string, string>());
+    }
+
     /// <summary>Runs pgbench -n -M prepared -c N -j min(N,2) -T seconds with the script against the scratch database.</summary>
     public static async Task<PgbenchResult> PgbenchAsync(string pgbench, string connectionString, PgbenchScript script, int clients, TimeSpan duration, string mode = "prepared")
     {
