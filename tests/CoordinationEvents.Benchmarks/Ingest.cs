@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using CoordinationEvents.Api.Admin;
+using CoordinationEvents.Contracts.V1;
 using CoordinationEvents.Api.Statistics;
 using Npgsql;
 
@@ -19,6 +20,8 @@ public sealed record LoadResult(int Clients, long Stored, long Failed, double Se
 /// </summary>
 public static class Ingest
 {
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     static long runCounter;
 
     /// <summary>POST /api/v1/activities, one activity per request.</summary>
@@ -76,23 +79,21 @@ public static class Ingest
         var uploadSeconds = watch.Elapsed.TotalSeconds;
         var accepted = await response.Content.ReadAsStringAsync();
         if (response.StatusCode != HttpStatusCode.Accepted) throw new InvalidOperationException($"POST /api/v1/imports: {(int)response.StatusCode} {accepted}");
-        var id = JsonDocument.Parse(accepted).RootElement.GetProperty("importId").GetGuid();
-        JsonElement state;
+        var id = JsonSerializer.Deserialize<ImportAccepted>(accepted, Json)!.ImportId;
+        ImportState state;
         while (true)
         {
-            state = JsonDocument.Parse(await reporter.GetStringAsync($"api/v1/imports/{id}?invalidLimit=1")).RootElement;
-            var status = state.GetProperty("status").GetString();
-            if (status == "failed") throw new InvalidOperationException($"The import failed: {state}");
-            if (status == "completed") break;
+            state = JsonSerializer.Deserialize<ImportState>(await reporter.GetStringAsync($"api/v1/imports/{id}?invalidLimit=1"), Json)!;
+            if (state.Status == ImportStatus.Failed) throw new InvalidOperationException($"The import failed: {state.Failure}");
+            if (state.Status == ImportStatus.Completed) break;
             await Task.Delay(250);
         }
         var seconds = watch.Elapsed.TotalSeconds;
         done.Cancel();
         var runs = await others;
-        var counts = state.GetProperty("counts");
         var concurrent = new LoadResult(concurrentClients, runs.Sum(r => r.Stored), runs.Sum(r => r.Failed), runs.Sum(r => r.Seconds),
             new Latencies(runs.SelectMany(r => r.Latencies.Samples)), runs.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
-        return new ImportResult(lines, counts.GetProperty("created").GetInt32(), lines - counts.GetProperty("created").GetInt32(), seconds, uploadSeconds, concurrent);
+        return new ImportResult(lines, state.Counts.Created, lines - state.Counts.Created, seconds, uploadSeconds, concurrent);
     }
 
     /// <summary>NDJSON written line by line as the request goes out (chunked): 1M lines are over a gigabyte.</summary>

@@ -57,11 +57,7 @@ if (options.StatisticsOnly)
 {
     // A short look at the statistics queries (--statistics-only): printed, RESULTS.md left as it is.
     await StatisticsBench.RunAsync(server, options, scratch, meter, results, () => Task.CompletedTask);
-    Console.Write(Report.Table(Report.Rows(results)));
-    foreach (var table in results.StatementTables) Console.Write("\n" + table);
-    NpgsqlConnection.ClearAllPools();
-    server.Server.Stop();
-    return 0;
+    return PrintAndStop(printStatements: true);
 }
 var ingestDb = await server.CreateDatabaseAsync("bench_ingest");
 await using (var service = await ServiceProcess.StartAsync(ingestDb, "ingest", scratch))
@@ -140,12 +136,7 @@ meter.ServicePid = null;
 if (options.IngestOnly)
 {
     // A short look at the write path (--ingest-only): printed, RESULTS.md left as it is.
-    results.Duration = Log.Elapsed;
-    Console.Write(Report.Table(Report.Rows(results)));
-    foreach (var table in results.StatementTables) Console.Write("\n" + table);
-    NpgsqlConnection.ClearAllPools();
-    server.Server.Stop();
-    return 0;
+    return PrintAndStop(printStatements: true);
 }
 
 // The same ingest with the statistics inline (issue 8: measure both and choose), and the idiomatic peer (issue 10).
@@ -184,14 +175,20 @@ if (options.RebuildAtScale is { } rebuildSize)
 
 results.InProgress = null;
 await WriteResultsAsync();
-var rows = Report.Rows(results);
 Console.WriteLine();
 Console.Write(Report.Header(results));
 Console.WriteLine();
-Console.Write(Report.Table(rows));
 Log.Line($"written to {resultsFile}");
+return PrintAndStop(printStatements: false);
 
-NpgsqlConnection.ClearAllPools();
-server.Server.Stop();
-Directory.Delete(scratch, recursive: true);
-return 0;
+// The table to stdout (the short modes add the statement tables, which RESULTS.md holds otherwise), then clean up.
+int PrintAndStop(bool printStatements)
+{
+    Console.Write(Report.Table(Report.Rows(results)));
+    if (printStatements)
+        foreach (var table in results.StatementTables) Console.Write("\n" + table);
+    NpgsqlConnection.ClearAllPools();
+    server.Server.Stop();
+    Directory.Delete(scratch, recursive: true);
+    return 0;
+}

@@ -92,7 +92,9 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
     {
         var results = new RecordResult?[requests.Count];
         var ids = requests.Select(r => ActivityIds.For(r.SourceSystem, r.Content.ExternalId)).ToArray();
-        var hashes = requests.Select(r => r.Content.ContentHash()).ToArray();
+        // Hashed only to compare with a stored or an earlier key: a new activity's hash is taken once, by the read model.
+        var hashes = new string?[requests.Count];
+        string Hash(int i) => hashes[i] ??= requests[i].Content.ContentHash();
 
         // Within one call, the first occurrence of a key stands for the others.
         var firsts = new Dictionary<Guid, int>();
@@ -103,7 +105,7 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
         {
             if (existing.TryGetValue(id, out var view))
             {
-                results[i] = new RecordResult(view.RecordedContentHash == hashes[i] ? RecordStatus.Duplicate : RecordStatus.Conflict, id, view.Version);
+                results[i] = new RecordResult(view.RecordedContentHash == Hash(i) ? RecordStatus.Duplicate : RecordStatus.Conflict, id, view.Version);
                 continue;
             }
             var request = requests[i];
@@ -117,7 +119,7 @@ public sealed class ActivityCommands(IDocumentStore store, TimeProvider clock, I
         {
             if (results[i] is not null) continue;
             var first = firsts[ids[i]];
-            results[i] = results[first]! with { Status = hashes[i] == hashes[first] ? RecordStatus.Duplicate : RecordStatus.Conflict };
+            results[i] = results[first]! with { Status = Hash(i) == Hash(first) ? RecordStatus.Duplicate : RecordStatus.Conflict };
         }
         return results!;
     }

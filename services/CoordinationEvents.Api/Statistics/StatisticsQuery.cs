@@ -99,13 +99,14 @@ public sealed record StatisticsQuery(
     });
 
     public string? TimeKey => GroupBy.FirstOrDefault(TimeKeys.Contains);
+
+    /// <summary>Whether the answer tells dimension values apart: a dimension filter, or a dimension in groupBy.</summary>
+    public bool NeedsDimensions => Filters.Count > 0 || GroupBy.Any(KindCatalog.DimensionNames.Contains);
 }
 
 /// <summary>Answers statistics queries from the projection's tables.</summary>
 public sealed class StatisticsReader(NpgsqlDataSource db)
 {
-    static readonly HashSet<string> NotDimensions =
-        [StatisticsQuery.Kind, StatisticsQuery.Unit, StatisticsQuery.Year, StatisticsQuery.Quarter, StatisticsQuery.Month];
 
     public async Task<StatisticsResponse> QueryAsync(StatisticsQuery q, UnitTree tree, CancellationToken ct)
     {
@@ -137,9 +138,8 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         }
         // Without a dimension filter or a dimension in groupBy, a kind's cells are summed over their dimensions
         // in the database: fewer rows to read back (a district by month: 2,466 rows become 936).
-        var dimensions = q.Filters.Count > 0 || q.GroupBy.Any(g => !NotDimensions.Contains(g));
         await using (var cmd = db.CreateCommand($"""
-            select unit_id, kind, {(dimensions ? "d1, d2" : "'', ''")}, {(timed ? "width_bucket(bucket, $9::date[])" : "0")},
+            select unit_id, kind, {(q.NeedsDimensions ? "d1, d2" : "'', ''")}, {(timed ? "width_bucket(bucket, $9::date[])" : "0")},
                    {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(v{i})"))}
             from {StatisticsProjection.Cells}
             where unit_id = any($1)

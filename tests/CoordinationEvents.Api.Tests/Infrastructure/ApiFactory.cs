@@ -55,6 +55,10 @@ public class ServiceInstance(string connectionString = "") : WebApplicationFacto
 
     public Task<long> EventCountAsync() => ScalarAsync("select count(*) from mt_events");
 
+    /// <summary>The statistics projection's position: its row in the daemon's <c>mt_event_progression</c>.</summary>
+    public Task<long> ProjectionPositionAsync() => ScalarAsync(
+        $"select last_seq_id from mt_event_progression where name = '{CoordinationEvents.Api.Statistics.StatisticsProjection.ShardName}'");
+
     /// <summary>
     /// Asks <c>GET /api/v1/admin/verify</c> (the statistics recomputed from the raw events) and asserts that it
     /// finds no difference; returns the report for further checks.

@@ -145,7 +145,7 @@ public sealed class ProjectionTests(ApiFactory api) : IClassFixture<ApiFactory>
         // The projection's position is the store's last event, and the figures equal a recomputation: nothing
         // was applied twice by the two daemons (HotCold: one of them runs the projection).
         Assert.Equal(await api.ScalarAsync("select max(seq_id) from mt_events"),
-            await api.ScalarAsync("select last_seq_id from mt_event_progression where name = 'statistics:All'"));
+            await api.ProjectionPositionAsync());
     }
 
     [Fact]
