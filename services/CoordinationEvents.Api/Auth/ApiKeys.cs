@@ -53,6 +53,25 @@ public sealed class ApiKeyOptions
 
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
+    (byte[] Hash, ApiKeyConfig Key)[]? hashes;
+
+    /// <summary>
+    /// The configured key whose hash is the hash of <paramref name="key"/>, or null. Every configured hash is compared
+    /// in fixed time; a configured hash that is not 64 hex digits matches nothing. The hashes are decoded once, on the
+    /// first call (the options are complete by then).
+    /// </summary>
+    public ApiKeyConfig? Find(string key)
+    {
+        hashes ??= Keys.Where(k => k.KeySha256.Length == 64 && k.KeySha256.All(char.IsAsciiHexDigit))
+            .Select(k => (Convert.FromHexString(k.KeySha256), k)).ToArray();
+        Span<byte> given = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(Encoding.UTF8.GetBytes(key), given);
+        ApiKeyConfig? found = null;
+        foreach (var (hash, config) in hashes)
+            if (CryptographicOperations.FixedTimeEquals(hash, given)) found ??= config;
+        return found;
+    }
+
     /// <summary>The fixed keys of the Development environment, and only of it.</summary>
     public static IEnumerable<ApiKeyConfig> DevelopmentKeys() =>
     [
@@ -90,9 +109,7 @@ public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
     {
         if (!Request.Headers.TryGetValue(Header, out var values) || string.IsNullOrEmpty(values.ToString()))
             return Task.FromResult(AuthenticateResult.NoResult());
-        var hash = ApiKeyOptions.Hash(values.ToString());
-        var key = keys.Value.Keys.FirstOrDefault(k => CryptographicOperations.FixedTimeEquals(
-            Encoding.ASCII.GetBytes(k.KeySha256.ToLowerInvariant()), Encoding.ASCII.GetBytes(hash)));
+        var key = keys.Value.Find(values.ToString());
         if (key is null) return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
 
         var claims = new List<Claim> { new(ClaimTypes.Name, key.Client), new(ClaimTypes.Role, key.Role) };

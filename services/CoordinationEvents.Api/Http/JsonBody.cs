@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -54,16 +55,31 @@ public static class JsonBody
             throw new ProblemException(415, "Unsupported media type", "Send the body as application/json.");
         if (request.ContentLength > maxBytes) throw TooLarge(maxBytes);
 
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        // A pooled buffer, sized by Content-Length when it is given: an activity is about 1 KiB, and a fresh 16 KiB
+        // chunk per request was 3% of the service's CPU under load (zeroing it; make bench, perf).
+        var buffer = ArrayPool<byte>.Shared.Rent(request.ContentLength is { } length ? (int)length + 1 : 4096);
+        try
         {
-            if (buffer.Length + read > maxBytes) throw TooLarge(maxBytes);
-            buffer.Write(chunk, 0, read);
+            var filled = 0;
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer.AsMemory(filled), ct)) > 0)
+            {
+                filled += read;
+                if (filled > maxBytes) throw TooLarge(maxBytes);
+                if (filled < buffer.Length) continue;
+                var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, maxBytes + 1));
+                buffer.AsSpan(0, filled).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+            if (filled == 0) throw InputException.For(Activities.ActivityJson.BodyKey, "The request body is empty; send a JSON object.");
+            // Nothing read keeps a reference to the buffer: a JsonElement is parsed into a document of its own.
+            return Deserialize<T>(buffer.AsSpan(0, filled));
         }
-        if (buffer.Length == 0) throw InputException.For(Activities.ActivityJson.BodyKey, "The request body is empty; send a JSON object.");
-        return Deserialize<T>(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     public static T Deserialize<T>(ReadOnlySpan<byte> utf8)

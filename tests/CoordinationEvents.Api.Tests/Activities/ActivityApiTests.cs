@@ -253,6 +253,46 @@ public sealed class ActivityApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(before, await api.EventCountAsync());
     }
 
+    /// <summary>A body sent in chunks, without a Content-Length: the reader's buffer starts small and grows.</summary>
+    sealed class ChunkedJson : HttpContent
+    {
+        readonly byte[] bytes;
+
+        public ChunkedJson(string json)
+        {
+            bytes = Encoding.UTF8.GetBytes(json);
+            Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            for (var at = 0; at < bytes.Length; at += 3_000) await stream.WriteAsync(bytes.AsMemory(at, Math.Min(3_000, bytes.Length - at)));
+        }
+
+        protected override bool TryComputeLength(out long length) { length = 0; return false; }
+    }
+
+    [Fact]
+    public async Task Bodies_without_a_length_are_read_whole_and_held_to_the_limit()
+    {
+        using var reporter = api.Reporter;
+        var items = Enumerable.Range(1, 40).Select(i => WithExternalId(ActivityExamples.ByKind["patrol"], $"chunked-{i}")).ToArray();
+        var batch = "{\"activities\":[" + string.Join(",", items) + "]}";
+        Assert.True(batch.Length > 4 * 4096, "the body must outgrow the first buffer more than once");
+        var response = await reporter.PostAsync("/api/v1/activities/batch", new ChunkedJson(batch));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var results = (await response.JsonAsync()).GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(Enumerable.Repeat("created", 40), results.Select(r => r.GetProperty("status").GetString()));
+        Assert.Equal(40, await api.ScalarAsync("select count(*) from mt_doc_activityview where data->>'externalId' like 'chunked-%'"));
+
+        var before = await api.EventCountAsync();
+        var huge = WithExternalId(ActivityExamples.ByKind["patrol"], "chunked-huge").Replace("\"summary\":", $"\"padding\":\"{new string('x', 300_000)}\",\"summary\":");
+        await (await reporter.PostAsync("/api/v1/activities", new ChunkedJson(huge))).AssertProblemAsync(413);
+        var single = await reporter.PostAsync("/api/v1/activities", new ChunkedJson(WithExternalId(ActivityExamples.ByKind["welfare"], "chunked-single")));
+        Assert.Equal(HttpStatusCode.Created, single.StatusCode);
+        Assert.Equal(before + 1, await api.EventCountAsync());
+    }
+
     [Fact]
     public async Task A_batch_answers_per_item_and_stores_the_valid_items()
     {
