@@ -69,6 +69,14 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     var bodies = new BodyPool(seedFactory, 2_000);
     Log.Line($"warm-up: 8 clients POST for {options.Warmup.TotalSeconds:0} s");
     await Ingest.SinglePostAsync(service.Reporter, bodies, 8, options.Warmup);
+    // The peak RSS of the ingest runs alone: reset before each, read at its end, before its verify.
+    void StartPeak() => Machine.ResetPeakRss(service.Pid);
+    void EndPeak(string run)
+    {
+        if (service.PeakRssBytes is not { } peak) return;
+        results.PeakRssBytes = Math.Max(results.PeakRssBytes ?? 0, peak);
+        Log.Line($"  service peak RSS during {run}: {peak / 1024 / 1024} MiB");
+    }
 
     foreach (var clients in BenchOptions.ClientCounts)
     {
@@ -88,7 +96,9 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
         if (clients == 32) await statements.ResetAsync();
         lag?.Start();
         var cpu = meter.Take();
+        StartPeak();
         var post = await Ingest.SinglePostAsync(service.Reporter, bodies, clients, options.RunDuration);
+        EndPeak($"the {clients}-client POST run");
         var split = CpuSplit.Between(cpu, meter.Take());
         if (clients == 32) results.StatementTables.Add(StatementProfile.Table("the 32-client single POST run", await statements.ReadAsync(), post.Stored, "activity"));
         if (lag is not null) results.LagPost = await lag.StopAsync();
@@ -106,7 +116,9 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     await statements.ResetAsync();
     batchLag.Start();
     var batchCpu = meter.Take();
+    StartPeak();
     results.Batch = await Ingest.BatchPostAsync(service.Reporter, bodies, options.BatchClients, BenchOptions.BatchSize, options.RunDuration);
+    EndPeak("the batch run");
     var batchSplit = CpuSplit.Between(batchCpu, meter.Take());
     results.StatementTables.Add(StatementProfile.Table("the 2-client batch run", await statements.ReadAsync(), results.Batch.Stored, "activity"));
     results.LagBatch = await batchLag.StopAsync();
@@ -120,7 +132,9 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     await statements.ResetAsync();
     importLag.Start();
     var importCpu = meter.Take();
+    StartPeak();
     results.Import = await Ingest.ImportAsync(service.Reporter, bodies, options.ImportLines, BenchOptions.ImportConcurrentClients);
+    EndPeak("the import");
     var importSplit = CpuSplit.Between(importCpu, meter.Take());
     results.LagImport = await importLag.StopAsync();
     results.StatementTables.Add(StatementProfile.Table($"the import of {options.ImportLines:N0} lines (with the other clients' posts)", await statements.ReadAsync(),
@@ -128,7 +142,6 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     Log.Line($"import: {results.Import.PerSecond:N0} activities/s ({results.Import.Seconds:0.0} s, upload {results.Import.UploadSeconds:0.0} s); others {results.Import.Concurrent.PerSecond:N0}/s; projection lag p99 {Format.Ms(results.LagImport.P99Ms)}");
     results.AddCpu($"import of {options.ImportLines:N0} lines, {BenchOptions.ImportConcurrentClients} clients posting meanwhile", importSplit,
         results.Import.Created + results.Import.Concurrent.Stored, "activity");
-    results.PeakRssBytes = service.PeakRssBytes;
     await Verification.RunAsync(service, "after the import", results);
     Log.Line($"service peak RSS: {results.PeakRssBytes / 1024 / 1024} MiB");
 }
