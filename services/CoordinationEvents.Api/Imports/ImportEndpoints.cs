@@ -28,8 +28,13 @@ public static class ImportEndpoints
 {
     public const int MaxLines = 1_000_000;
     public const string MaxLinesSetting = "Imports:MaxLines";
-    /// <summary>A chunk holds this many lines, or fewer when they reach <see cref="MaxChunkBytes"/>: what one transaction records.</summary>
-    public const int ChunkSize = 1_000;
+    /// <summary>
+    /// A chunk holds this many lines, or fewer when they reach <see cref="MaxChunkBytes"/>: what one transaction
+    /// records. Small because the transaction holds its event sequence numbers from the append until the commit,
+    /// and the daemon projects nothing after them meanwhile: 1,000 lines made the lag p99 during an import
+    /// 701–1,008 ms; 250 made it 306 ms, at the same import rate (make bench).
+    /// </summary>
+    public const int ChunkSize = 250;
     public const long MaxChunkBytes = 16 * 1024 * 1024;
     /// <summary>A line holds one activity: the limit of a single POST.</summary>
     public const int MaxLineBytes = JsonBody.SingleLimit;

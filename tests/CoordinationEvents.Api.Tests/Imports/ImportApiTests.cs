@@ -42,7 +42,7 @@ public sealed class ImportApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         var sent = lines.Count - 2; // the two blank lines are skipped
         Assert.Equal("queued", accepted.GetProperty("status").GetString());
         Assert.Equal(sent, accepted.GetProperty("lines").GetInt32());
-        Assert.Equal((sent + 999) / 1000, accepted.GetProperty("chunks").GetInt32());
+        Assert.Equal((sent + ImportEndpoints.ChunkSize - 1) / ImportEndpoints.ChunkSize, accepted.GetProperty("chunks").GetInt32());
 
         var state = await WaitForAsync(reporter, location);
         Assert.Equal((2_102, 1, 5, 1), Counts(state));
