@@ -18,17 +18,18 @@ public static class Machine
     /// <summary>The resident set high-water mark of a process (/proc/&lt;pid&gt;/status VmHWM), in bytes; null if unknown.</summary>
     public static long? PeakRssBytes(int pid) => StatusKb(pid, "VmHWM:") * 1024;
 
-    /// <summary>Starts a new high-water mark for the process (Linux: writing 5 to /proc/&lt;pid&gt;/clear_refs); false if it could not.</summary>
-    public static bool ResetPeakRss(int pid)
+    /// <summary>
+    /// Starts a new high-water mark for the process (Linux: writing 5 to /proc/&lt;pid&gt;/clear_refs). Where that is
+    /// not allowed, the mark stays the process's lifetime one: an upper bound.
+    /// </summary>
+    public static void ResetPeakRss(int pid)
     {
         try
         {
             File.WriteAllText($"/proc/{pid}/clear_refs", "5");
-            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
         }
     }
 

@@ -138,17 +138,18 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         }
         // Without a dimension filter or a dimension in groupBy, a kind's cells are summed over their dimensions
         // in the database: fewer rows to read back (a district by month: 2,466 rows become 936).
-        await using (var cmd = db.CreateCommand($"""
-            select unit_id, kind, {(q.NeedsDimensions ? "d1, d2" : "'', ''")}, {(timed ? "width_bucket(bucket, $9::date[])" : "0")},
-                   {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(v{i})"))}
-            from {StatisticsProjection.Cells}
-            where unit_id = any($1)
-              and ($2::text[] is null or kind = any($2))
-              and ((period = 'm' and bucket between $3 and $4)
-                or (period = 'd' and (bucket between $5 and $6 or bucket between $7 and $8)))
-            group by 1, 2, 3, 4, 5
-            """))
+        async Task ReadFlowsAsync()
         {
+            await using var cmd = db.CreateCommand($"""
+                select unit_id, kind, {(q.NeedsDimensions ? "d1, d2" : "'', ''")}, {(timed ? "width_bucket(bucket, $9::date[])" : "0")},
+                       {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(v{i})"))}
+                from {StatisticsProjection.Cells}
+                where unit_id = any($1)
+                  and ($2::text[] is null or kind = any($2))
+                  and ((period = 'm' and bucket between $3 and $4)
+                    or (period = 'd' and (bucket between $5 and $6 or bucket between $7 and $8)))
+                group by 1, 2, 3, 4, 5
+                """);
             cmd.Parameters.AddWithValue(units);
             cmd.Parameters.Add(new NpgsqlParameter { Value = q.Kinds.Count == 0 ? DBNull.Value : q.Kinds.ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
             cmd.Parameters.AddWithValue(months.First);
@@ -184,9 +185,13 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
             }
         }
 
+        // Both reads finish before the answer is built, and a failure of either is the caller's, never left unobserved.
+        var flows = ReadFlowsAsync();
+        await (declaredTask is null ? flows : Task.WhenAll(flows, declaredTask));
+
         if (declaredTask is not null)
         {
-            var declared = await declaredTask;
+            var declared = declaredTask.Result;
             string? RowUnit(string unit) => q.UnitId is null
                 ? tree.SelfAndAncestors(unit).Last()
                 : tree.SelfAndAncestors(unit).TakeWhile(a => a != q.UnitId).LastOrDefault() ?? q.UnitId;
