@@ -78,7 +78,7 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
         Log.Line($"  service peak RSS during {run}: {peak / 1024 / 1024} MiB");
     }
 
-    foreach (var clients in BenchOptions.ClientCounts)
+    foreach (var clients in options.BatchOnly ? [] : BenchOptions.ClientCounts)
     {
         PgbenchResult? ceiling = null;
         if (pgbench is not null)
@@ -111,7 +111,8 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     if (results.LagPost is { } lp) Log.Line($"projection lag during 32-client POST: p99 {Format.Ms(lp.P99Ms)} ({lp.P99Events:0} events)");
 
     Log.Line($"batch POST: {options.BatchClients} clients, {BenchOptions.BatchSize:N0} per batch, {options.RunDuration.TotalSeconds:0} s");
-    await Ingest.BatchPostAsync(service.Reporter, bodies, 1, BenchOptions.BatchSize, TimeSpan.FromMilliseconds(1)); // warm-up: one batch
+    // Warm-up: one batch, or, when nothing ran before (--batch-only), batches for as long as the run itself (the JIT tiers the batch path up meanwhile).
+    await Ingest.BatchPostAsync(service.Reporter, bodies, 1, BenchOptions.BatchSize, options.BatchOnly ? options.RunDuration : TimeSpan.FromMilliseconds(1));
     var batchLag = new LagSampler(lagDb);
     await statements.ResetAsync();
     batchLag.Start();
@@ -127,22 +128,26 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     results.AddCpu($"batch POST, {options.BatchClients} clients", batchSplit, results.Batch.Stored, "activity");
     await Verification.RunAsync(service, "after the batch POST run", results);
 
-    Log.Line($"import: {options.ImportLines:N0} lines, {BenchOptions.ImportConcurrentClients} clients posting single activities meanwhile");
-    var importLag = new LagSampler(lagDb);
-    await statements.ResetAsync();
-    importLag.Start();
-    var importCpu = meter.Take();
-    StartPeak();
-    results.Import = await Ingest.ImportAsync(service.Reporter, bodies, options.ImportLines, BenchOptions.ImportConcurrentClients);
-    EndPeak("the import");
-    var importSplit = CpuSplit.Between(importCpu, meter.Take());
-    results.LagImport = await importLag.StopAsync();
-    results.StatementTables.Add(StatementProfile.Table($"the import of {options.ImportLines:N0} lines (with the other clients' posts)", await statements.ReadAsync(),
-        results.Import.Created + results.Import.Concurrent.Stored, "activity"));
-    Log.Line($"import: {results.Import.PerSecond:N0} activities/s ({results.Import.Seconds:0.0} s, upload {results.Import.UploadSeconds:0.0} s); others {results.Import.Concurrent.PerSecond:N0}/s; projection lag p99 {Format.Ms(results.LagImport.P99Ms)}");
-    results.AddCpu($"import of {options.ImportLines:N0} lines, {BenchOptions.ImportConcurrentClients} clients posting meanwhile", importSplit,
-        results.Import.Created + results.Import.Concurrent.Stored, "activity");
-    await Verification.RunAsync(service, "after the import", results);
+    // --batch-only stops here: the import is the batch path again, with other clients posting.
+    if (!options.BatchOnly)
+    {
+        Log.Line($"import: {options.ImportLines:N0} lines, {BenchOptions.ImportConcurrentClients} clients posting single activities meanwhile");
+        var importLag = new LagSampler(lagDb);
+        await statements.ResetAsync();
+        importLag.Start();
+        var importCpu = meter.Take();
+        StartPeak();
+        results.Import = await Ingest.ImportAsync(service.Reporter, bodies, options.ImportLines, BenchOptions.ImportConcurrentClients);
+        EndPeak("the import");
+        var importSplit = CpuSplit.Between(importCpu, meter.Take());
+        results.LagImport = await importLag.StopAsync();
+        results.StatementTables.Add(StatementProfile.Table($"the import of {options.ImportLines:N0} lines (with the other clients' posts)", await statements.ReadAsync(),
+            results.Import.Created + results.Import.Concurrent.Stored, "activity"));
+        Log.Line($"import: {results.Import.PerSecond:N0} activities/s ({results.Import.Seconds:0.0} s, upload {results.Import.UploadSeconds:0.0} s); others {results.Import.Concurrent.PerSecond:N0}/s; projection lag p99 {Format.Ms(results.LagImport.P99Ms)}");
+        results.AddCpu($"import of {options.ImportLines:N0} lines, {BenchOptions.ImportConcurrentClients} clients posting meanwhile", importSplit,
+            results.Import.Created + results.Import.Concurrent.Stored, "activity");
+        await Verification.RunAsync(service, "after the import", results);
+    }
     Log.Line($"service peak RSS: {results.PeakRssBytes / 1024 / 1024} MiB");
 }
 meter.ServicePid = null;

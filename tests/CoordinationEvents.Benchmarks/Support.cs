@@ -5,7 +5,7 @@ namespace CoordinationEvents.Benchmarks;
 
 /// <summary>What to run: <c>--quick</c> for a short run (under 3 minutes), otherwise the full one.</summary>
 public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan Warmup, int CopyRows, IReadOnlyList<long> StatisticsSizes,
-    long RebuildSize, int QueryRepetitions, int BatchClients, string? Note, long? RebuildAtScale = null, bool IngestOnly = false, bool StatisticsOnly = false)
+    long RebuildSize, int QueryRepetitions, int BatchClients, string? Note, long? RebuildAtScale = null, bool IngestOnly = false, bool StatisticsOnly = false, bool BatchOnly = false)
 {
     public const int BatchSize = 1_000;
     public const long RebuildAtScaleSize = 1_000_000;
@@ -35,6 +35,10 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                 case "--ingest-only":
                     options = options with { IngestOnly = true };
                     break;
+                case "--batch-only":
+                    // The batch run alone (a few warm-up batches first), for comparing changes to the batch path side by side.
+                    options = options with { IngestOnly = true, BatchOnly = true };
+                    break;
                 case "--statistics-only":
                     options = options with { StatisticsOnly = true };
                     break;
@@ -63,7 +67,7 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                     break;
                 default:
                     throw new ArgumentException(
-                        $"Unknown argument '{args[i]}'. Use: [--quick] [--ingest-only | --statistics-only] [--rebuild-1m | --rebuild-at N] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
+                        $"Unknown argument '{args[i]}'. Use: [--quick] [--ingest-only | --batch-only | --statistics-only] [--rebuild-1m | --rebuild-at N] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
             }
         }
         if (Environment.GetEnvironmentVariable("BENCH_NOTE") is { Length: > 0 } note && options.Note is null)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -59,7 +60,31 @@ public sealed record ActivityContent(
     /// SHA-256 (lower-case hex) of <see cref="CanonicalJson"/>: equal for two requests that mean the same thing,
     /// different otherwise. Used to tell a repeated post (200) from a conflicting one (409).
     /// </summary>
-    public string ContentHash() => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson())));
+    public string ContentHash()
+    {
+        // Every new activity is hashed once (its read model keeps the hash), so this is written into a reused
+        // builder and a pooled buffer rather than a string and its bytes. Chunks encode on their own: the canonical
+        // form escapes every surrogate, so no character pair straddles two chunks.
+        var json = hashBuilder ??= new StringBuilder(4_096);
+        json.Clear();
+        WriteCanonical(json);
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(json.Length));
+        try
+        {
+            var length = 0;
+            foreach (var chunk in json.GetChunks()) length += Encoding.UTF8.GetBytes(chunk.Span, bytes.AsSpan(length));
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(bytes.AsSpan(0, length), hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+            if (json.Capacity > 64 * 1_024) hashBuilder = null; // a rare huge activity does not stay pinned to the thread
+        }
+    }
+
+    [ThreadStatic] static StringBuilder? hashBuilder;
 
     /// <summary>Value equality by canonical content (the lists and the details dictionary included), not by reference.</summary>
     public bool Equals(ActivityContent? other) => other is not null && CanonicalJson() == other.CanonicalJson();
@@ -74,7 +99,13 @@ public sealed record ActivityContent(
     /// </summary>
     public string CanonicalJson()
     {
-        var json = new StringBuilder(256);
+        var json = new StringBuilder(1_024);
+        WriteCanonical(json);
+        return json.ToString();
+    }
+
+    void WriteCanonical(StringBuilder json)
+    {
         json.Append('{');
         Property(json, "externalId", first: true); String(json, ExternalId);
         Property(json, "kind"); String(json, Kind);
@@ -106,7 +137,6 @@ public sealed record ActivityContent(
             Value(json, Details[key]);
         }
         json.Append("}}");
-        return json.ToString();
     }
 
     static void Property(StringBuilder json, string name, bool first = false)

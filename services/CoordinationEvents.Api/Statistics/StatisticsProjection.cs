@@ -136,7 +136,11 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
         UnitTree tree;
         await using (var connection = await db.OpenConnectionAsync(ct)) tree = await UnitDirectory.LoadAsync(connection, ct);
         var (previous, firstRecordedAt) = await EarlierEventsAsync(events, ct);
-        var cells = new Dictionary<CellKey, long[]>();
+        // A batch sums into a few thousand cells, and a dictionary that size is a large object (over 85 kB): one
+        // per batch, grown step by step, was most of the service's large-object allocation under batches (a
+        // dotnet-trace allocation profile). The daemon applies one batch at a time, so one dictionary is kept and
+        // cleared; inline (concurrent appends) a second caller makes its own.
+        var cells = Interlocked.Exchange(ref spareCells, null) ?? new Dictionary<CellKey, long[]>();
         var stockUpserts = new Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)>();
         var stockDeletes = new HashSet<Guid>();
 
@@ -193,7 +197,11 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
         if (!Inline) operations.QueueSqlCommand("select stat_advance(?, ?, ?)", ProjectionName, events[0].Sequence, events[^1].Sequence);
         QueueCells(operations, Cells, cells);
         QueueStocks(operations, Stocks, stockUpserts, stockDeletes);
+        cells.Clear(); // the queued statements hold arrays of their own
+        spareCells = cells;
     }
+
+    Dictionary<CellKey, long[]>? spareCells;
 
     /// <summary>
     /// What the batch needs of earlier events, in one read: the content that each correction or retraction
@@ -333,33 +341,68 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
     {
         // A cell that gains and loses the same activities within one batch (recorded, then retracted) changes
         // nothing: writing it would leave a row of zeros where no activity counts.
-        var rows = cells.Where(c => c.Value.Any(v => v != 0)).ToArray();
-        if (rows.Length == 0) return;
+        var count = 0;
+        foreach (var values in cells.Values)
+            if (!IsZero(values)) count++;
+        if (count == 0) return;
+        // One array per column, straight from the dictionary (each of them small; an array of the rows would not be).
+        var keys = new KeyColumns(count);
+        var slots = new long[Slots][];
+        for (var i = 0; i < Slots; i++) slots[i] = new long[count];
+        List<CellKey>? emptied = null;
+        var row = 0;
+        foreach (var (key, values) in cells)
+        {
+            if (IsZero(values)) continue;
+            keys.Set(row, key);
+            for (var i = 0; i < Slots; i++) slots[i][row] = values[i];
+            // A cell whose last activity left holds only zeros: removed below.
+            if (values[0] < 0) (emptied ??= []).Add(key);
+            row++;
+        }
         // One writer per table (the daemon runs the projection's shard on one node), so no ordering against deadlocks.
-        var keys = rows.Select(r => r.Key).ToArray();
-        var slots = Enumerable.Range(0, Slots).ToArray();
+        var slotNumbers = Enumerable.Range(0, Slots).ToArray();
         operations.QueueSqlCommand($"""
-            insert into {table} as c (unit_id, period, bucket, kind, d1, d2, {string.Join(", ", slots.Select(i => $"v{i}"))})
-            select * from unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], {string.Join(", ", slots.Select(_ => "?::bigint[]"))})
+            insert into {table} as c (unit_id, period, bucket, kind, d1, d2, {string.Join(", ", slotNumbers.Select(i => $"v{i}"))})
+            select * from unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], {string.Join(", ", slotNumbers.Select(_ => "?::bigint[]"))})
             on conflict (unit_id, period, bucket, kind, d1, d2) do update set
-                {string.Join(", ", slots.Select(i => $"v{i} = c.v{i} + excluded.v{i}"))}
-            """, [.. KeyArrays(keys), .. slots.Select(i => (object)rows.Select(r => r.Value[i]).ToArray())]);
+                {string.Join(", ", slotNumbers.Select(i => $"v{i} = c.v{i} + excluded.v{i}"))}
+            """, [.. keys.Arrays, .. slots]);
 
-        // A cell whose last activity left holds only zeros: remove it.
-        var emptied = rows.Where(r => r.Value[0] < 0).Select(r => r.Key).ToArray();
-        if (emptied.Length == 0) return;
+        if (emptied is null) return;
+        var gone = new KeyColumns(emptied.Count);
+        for (var i = 0; i < emptied.Count; i++) gone.Set(i, emptied[i]);
         operations.QueueSqlCommand($"""
             delete from {table} c using unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[]) as k(unit_id, period, bucket, kind, d1, d2)
             where c.unit_id = k.unit_id and c.period = k.period and c.bucket = k.bucket and c.kind = k.kind and c.d1 = k.d1 and c.d2 = k.d2 and c.v0 = 0
-            """, KeyArrays(emptied));
+            """, gone.Arrays);
     }
 
-    /// <summary>The six key columns, one array each.</summary>
-    static object[] KeyArrays(CellKey[] keys) =>
-    [
-        keys.Select(k => k.UnitId).ToArray(), keys.Select(k => k.Period.ToString()).ToArray(), keys.Select(k => k.Bucket).ToArray(),
-        keys.Select(k => k.Kind).ToArray(), keys.Select(k => k.D1).ToArray(), keys.Select(k => k.D2).ToArray(),
-    ];
+    static bool IsZero(long[] values)
+    {
+        foreach (var v in values)
+            if (v != 0) return false;
+        return true;
+    }
+
+    /// <summary>The six key columns of cells, one array each, as the unnest of the statements takes them.</summary>
+    sealed class KeyColumns(int count)
+    {
+        readonly string[] units = new string[count], periods = new string[count], kinds = new string[count], d1 = new string[count], d2 = new string[count];
+        readonly DateOnly[] buckets = new DateOnly[count];
+
+        public void Set(int i, CellKey key)
+        {
+            units[i] = key.UnitId;
+            periods[i] = key.Period == 'd' ? "d" : key.Period == 'm' ? "m" : key.Period.ToString();
+            buckets[i] = key.Bucket;
+            kinds[i] = key.Kind;
+            d1[i] = key.D1;
+            d2[i] = key.D2;
+        }
+
+        public object[] Arrays => [units, periods, buckets, kinds, d1, d2];
+    }
 
     static void QueueStocks(IDocumentOperations operations, string table,
         Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)> upserts, HashSet<Guid> deletes)

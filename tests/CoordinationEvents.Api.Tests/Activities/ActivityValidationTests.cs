@@ -161,6 +161,26 @@ public class ActivityValidationTests
     }
 
     [Fact]
+    public void The_hash_is_the_sha256_of_the_canonical_form_in_utf8_however_long_the_content()
+    {
+        // The hash is written through a reused builder in chunks: a long summary (several chunks), Vietnamese
+        // letters of two and three bytes, and a character outside the BMP (escaped, so never split) must hash as
+        // the canonical string does. A new hash here would make every stored activity's repeat a 409.
+        var summary = string.Concat(Enumerable.Repeat("Đồn Biên phòng Ma Lù Thàng phối hợp tuần tra 🚩 mốc 79; ", 69));
+        var place = string.Concat(Enumerable.Repeat("Nhà hội đàm cửa khẩu Ma Lù Thàng, ", 14));
+        var large = Edit("meeting", a => { a["summary"] = summary; a["location"]!["placeName"] = place; });
+        Assert.True(Valid(large).CanonicalJson().Length > 4_096, "more than the builder's first chunk");
+        foreach (var json in new[] { ActivityExamples.ByKind["patrol"], large, ActivityExamples.ByKind["meeting"] })
+        {
+            var content = Valid(json);
+            var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(content.CanonicalJson())));
+            Assert.Equal(expected, content.ContentHash());
+            Assert.Equal(expected, content.ContentHash()); // the reused builder starts clean
+        }
+        Assert.Contains("\\ud83d\\udea9", Valid(large).CanonicalJson());
+    }
+
+    [Fact]
     public void A_different_metric_gives_a_different_hash()
     {
         var one = Valid(ActivityExamples.ByKind["patrol"]);
