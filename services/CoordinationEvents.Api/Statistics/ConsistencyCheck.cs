@@ -40,9 +40,10 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
 
         var tree = await UnitDirectory.LoadAsync(connection, ct);
 
-        // The three reads below take as long as the data does (at 10M events the sorted read of mt_events ran past
-        // 30 s before its first row), so none has the connection's command timeout (30 s by default: it once ended
-        // a verify at 10M in a 500 in make bench). The request's cancellation still stops them.
+        // The long reads take as long as the data does (at 10M events the sorted read of mt_events ran past 30 s
+        // before its first row), so they have no command timeout (Npgsql's 30 s default once ended a verify at 10M
+        // in a 500 in make bench). The request's cancellation still stops them.
+        NpgsqlCommand LongRead(string sql) => new(sql, connection) { CommandTimeout = 0 };
 
         // Each activity's final state as of the projection's position, and what it contributes. The events come in
         // stream order, so a stream is folded, counted and let go before the next one: memory holds the expected
@@ -66,11 +67,11 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
             if (KindCatalog.Get(state.Content.Kind).IsStock)
                 expectedStocks[streamOf] = (state.Content.UnitId, state.Content.OccurredOn, StatisticsProjection.ToMicroseconds(firstRecordedAt), StatisticsProjection.StockValues(state.Content));
         }
-        await using (var cmd = new NpgsqlCommand("""
+        await using (var cmd = LongRead("""
             select stream_id, type, data from mt_events
             where seq_id <= $1 and type = any($2)
             order by stream_id, version
-            """, connection) { CommandTimeout = 0 })
+            """))
         {
             cmd.Parameters.AddWithValue(position);
             // Activity events only: not the tombstones with which Marten fills the numbers of a rolled-back append.
@@ -97,7 +98,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
         void Report(Difference d) { count++; if (differences.Count < MaxListed) differences.Add(d); }
 
         var seen = new HashSet<CellKey>();
-        await using (var cmd = new NpgsqlCommand($"select unit_id, period, bucket, kind, d1, d2, {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"v{i}"))} from {StatisticsProjection.Cells}", connection) { CommandTimeout = 0 })
+        await using (var cmd = LongRead($"select unit_id, period, bucket, kind, d1, d2, {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"v{i}"))} from {StatisticsProjection.Cells}"))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct))
             {
@@ -111,7 +112,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
             Report(new Difference(StatisticsProjection.Cells, Describe(key), expected, null));
 
         var seenStocks = new HashSet<Guid>();
-        await using (var cmd = new NpgsqlCommand($"select activity_id, unit_id, occurred_on, {string.Join(", ", Enumerable.Range(1, StatisticsProjection.Slots - 1).Select(i => $"v{i}"))}, recorded_at from {StatisticsProjection.Stocks}", connection) { CommandTimeout = 0 })
+        await using (var cmd = LongRead($"select activity_id, unit_id, occurred_on, {string.Join(", ", Enumerable.Range(1, StatisticsProjection.Slots - 1).Select(i => $"v{i}"))}, recorded_at from {StatisticsProjection.Stocks}"))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct))
             {

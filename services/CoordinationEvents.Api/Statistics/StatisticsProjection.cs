@@ -195,7 +195,7 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
 
         // Inline, the batch is the append's own transaction: nothing to guard, and Quick append has no sequences yet.
         if (!Inline) operations.QueueSqlCommand("select stat_advance(?, ?, ?)", ProjectionName, events[0].Sequence, events[^1].Sequence);
-        QueueCells(operations, Cells, cells);
+        QueueCells(operations, cells);
         QueueStocks(operations, Stocks, stockUpserts, stockDeletes);
         cells.Clear(); // the queued statements hold arrays of their own
         spareCells = cells;
@@ -337,7 +337,23 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
             """;
     }
 
-    static void QueueCells(IDocumentOperations operations, string table, Dictionary<CellKey, long[]> cells)
+    static readonly int[] SlotNumbers = Enumerable.Range(0, Slots).ToArray();
+
+    /// <summary>The batch's sums added to their cells; one writer (the daemon runs the projection's shard on one node), so no ordering against deadlocks.</summary>
+    static readonly string AddToCellsSql = $"""
+        insert into {Cells} as c (unit_id, period, bucket, kind, d1, d2, {string.Join(", ", SlotNumbers.Select(i => $"v{i}"))})
+        select * from unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], {string.Join(", ", SlotNumbers.Select(_ => "?::bigint[]"))})
+        on conflict (unit_id, period, bucket, kind, d1, d2) do update set
+            {string.Join(", ", SlotNumbers.Select(i => $"v{i} = c.v{i} + excluded.v{i}"))}
+        """;
+
+    /// <summary>The cells that the batch left holding only zeros.</summary>
+    static readonly string DeleteEmptiedCellsSql = $"""
+        delete from {Cells} c using unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[]) as k(unit_id, period, bucket, kind, d1, d2)
+        where c.unit_id = k.unit_id and c.period = k.period and c.bucket = k.bucket and c.kind = k.kind and c.d1 = k.d1 and c.d2 = k.d2 and c.v0 = 0
+        """;
+
+    static void QueueCells(IDocumentOperations operations, Dictionary<CellKey, long[]> cells)
     {
         // A cell that gains and loses the same activities within one batch (recorded, then retracted) changes
         // nothing: writing it would leave a row of zeros where no activity counts.
@@ -356,26 +372,15 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
             if (IsZero(values)) continue;
             keys.Set(row, key);
             for (var i = 0; i < Slots; i++) slots[i][row] = values[i];
-            // A cell whose last activity left holds only zeros: removed below.
-            if (values[0] < 0) (emptied ??= []).Add(key);
+            if (values[0] < 0) (emptied ??= []).Add(key); // lost activities: it may now hold only zeros
             row++;
         }
-        // One writer per table (the daemon runs the projection's shard on one node), so no ordering against deadlocks.
-        var slotNumbers = Enumerable.Range(0, Slots).ToArray();
-        operations.QueueSqlCommand($"""
-            insert into {table} as c (unit_id, period, bucket, kind, d1, d2, {string.Join(", ", slotNumbers.Select(i => $"v{i}"))})
-            select * from unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], {string.Join(", ", slotNumbers.Select(_ => "?::bigint[]"))})
-            on conflict (unit_id, period, bucket, kind, d1, d2) do update set
-                {string.Join(", ", slotNumbers.Select(i => $"v{i} = c.v{i} + excluded.v{i}"))}
-            """, [.. keys.Arrays, .. slots]);
+        operations.QueueSqlCommand(AddToCellsSql, [.. keys.Arrays, .. slots]);
 
         if (emptied is null) return;
         var gone = new KeyColumns(emptied.Count);
         for (var i = 0; i < emptied.Count; i++) gone.Set(i, emptied[i]);
-        operations.QueueSqlCommand($"""
-            delete from {table} c using unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[]) as k(unit_id, period, bucket, kind, d1, d2)
-            where c.unit_id = k.unit_id and c.period = k.period and c.bucket = k.bucket and c.kind = k.kind and c.d1 = k.d1 and c.d2 = k.d2 and c.v0 = 0
-            """, gone.Arrays);
+        operations.QueueSqlCommand(DeleteEmptiedCellsSql, gone.Arrays);
     }
 
     static bool IsZero(long[] values)
@@ -394,7 +399,7 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
         public void Set(int i, CellKey key)
         {
             units[i] = key.UnitId;
-            periods[i] = key.Period == 'd' ? "d" : key.Period == 'm' ? "m" : key.Period.ToString();
+            periods[i] = key.Period switch { 'd' => "d", 'm' => "m", var other => other.ToString() }; // no string per cell
             buckets[i] = key.Bucket;
             kinds[i] = key.Kind;
             d1[i] = key.D1;
