@@ -175,8 +175,27 @@ counts="$(find "$results" -name '*.trx' -print0 | xargs -0 -r cat | grep -o '<Co
   END { printf "%d %d %d\n", passed, failed, skipped }')"
 read -r passed failed skipped <<<"${counts:-0 0 0}"
 
+# The failed tests by name, with the first line of each one's message, so that the end of the log (all that
+# some CI views keep) says what broke.
+failures="$(find "$results" -name '*.trx' -print0 | xargs -0 -r awk '
+  function unescape(text) {
+    gsub(/&quot;/, "\"", text); gsub(/&apos;/, "\047", text); gsub(/&lt;/, "<", text); gsub(/&gt;/, ">", text)
+    gsub(/&amp;/, "\\&", text); return text
+  }
+  /<UnitTestResult / {
+    failed = ($0 ~ /outcome="(Failed|Error|Timeout|Aborted)"/); expecting = 0
+    if (failed && match($0, /testName="[^"]*"/)) { name = substr($0, RSTART + 10, RLENGTH - 11); printf "  %s\n", unescape(name) }
+  }
+  failed && /<Message>/ { expecting = 1; sub(/.*<Message>/, "") }
+  failed && expecting { line = $0; sub(/<\/Message>.*/, "", line); if (line != "") { printf "      %s\n", substr(unescape(line), 1, 300) }; expecting = 0 }
+')"
+
 remove_test_containers
 echo
+if [ -n "$failures" ]; then
+  echo "Failed tests:"
+  echo "$failures"
+fi
 echo "Timings: ${timings[*]}"
 echo "Test results: ${results#"$repo"/}/<project>/<project>.trx"
 if [ "${#broken[@]}" -gt 0 ]; then

@@ -96,23 +96,39 @@ public class ServiceInstance(string connectionString = "") : WebApplicationFacto
     }
 
     /// <summary>
-    /// Terminates, again and again until <paramref name="stop"/> is cancelled, every connection that holds an
-    /// advisory lock in this database (the daemon's HotCold lock, Wolverine's leadership), as network blips would;
-    /// returns how many it terminated.
+    /// Runs write rounds (<paramref name="round"/> 0, 1, …) while terminating, every 15 ms, each connection that
+    /// holds an advisory lock in this database (the daemon's HotCold lock, Wolverine's leadership), as network
+    /// blips would. A daemon between two locks holds none for a while, so a round may pass without a kill: rounds
+    /// go on until one has (at most <paramref name="maxRounds"/>). Returns how many connections were terminated.
     /// </summary>
-    public async Task<int> KillLockConnectionsAsync(CancellationToken stop)
+    public async Task<int> WhileKillingLockConnectionsAsync(Func<int, Task> round, int maxRounds = 20)
     {
-        await using var connection = new NpgsqlConnection(ConnectionString);
-        await connection.OpenAsync();
+        using var stop = new CancellationTokenSource();
         var kills = 0;
-        while (!stop.IsCancellationRequested)
+        var killer = Task.Run(async () =>
         {
-            await using var cmd = new NpgsqlCommand("""
-                select count(pg_terminate_backend(pid)) from pg_locks
-                where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
-                """, connection);
-            kills += Convert.ToInt32(await cmd.ExecuteScalarAsync());
-            await Task.Delay(15);
+            await using var connection = new NpgsqlConnection(ConnectionString);
+            await connection.OpenAsync();
+            while (!stop.IsCancellationRequested)
+            {
+                await using var cmd = new NpgsqlCommand("""
+                    select count(pg_terminate_backend(pid)) from pg_locks
+                    where locktype = 'advisory' and granted and database = (select oid from pg_database where datname = current_database())
+                    """, connection);
+                var killed = Convert.ToInt32(await cmd.ExecuteScalarAsync());
+                Interlocked.Add(ref kills, killed);
+                await Task.Delay(15);
+            }
+        });
+        try
+        {
+            for (var r = 0; r < maxRounds && (r == 0 || Volatile.Read(ref kills) == 0); r++)
+                await round(r);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await killer;
         }
         return kills;
     }

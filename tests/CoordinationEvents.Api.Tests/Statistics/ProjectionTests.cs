@@ -84,17 +84,8 @@ public sealed class ProjectionTests(ApiFactory api) : IClassFixture<ApiFactory>
     public async Task Runner_connections_killed_during_ingest_leave_figures_equal_to_the_recomputation_and_a_rebuild_changes_nothing()
     {
         // Drop the daemon's lock connection again and again, mid-batch or between.
-        using var stopKilling = new CancellationTokenSource();
-        var killer = api.KillLockConnectionsAsync(stopKilling.Token);
-        try
-        {
-            await PostManyAsync(api, "crash", writers: 6, perWriter: 50);
-        }
-        finally
-        {
-            await stopKilling.CancelAsync();
-        }
-        Assert.True(await killer > 0, "the daemon's lock connection was never killed: the test proved nothing");
+        var kills = await api.WhileKillingLockConnectionsAsync(round => PostManyAsync(api, $"crash-{round}", writers: 6, perWriter: 50));
+        Assert.True(kills > 0, "the daemon's lock connection was never killed: the test proved nothing");
 
         await api.WaitForProjectionsAsync();
         using var admin = api.Admin;
@@ -122,23 +113,14 @@ public sealed class ProjectionTests(ApiFactory api) : IClassFixture<ApiFactory>
         // Meanwhile drop the connections that hold the daemons' locks, again and again, as network blips would:
         // an instance may go on projecting without knowing it lost its lock while the other one takes it. Marten
         // 9.59 only logs the progression mismatch this causes (marten#5502); stat_advance must refuse the batch.
-        using var stopKilling = new CancellationTokenSource();
-        var killer = api.KillLockConnectionsAsync(stopKilling.Token);
-        try
-        {
-            await Task.WhenAll(
-                PostManyAsync(api, "twin-a", writers: 3, perWriter: 40),
-                Task.Run(async () =>
-                {
-                    for (var i = 0; i < 120; i++)
-                        Assert.Equal(HttpStatusCode.Created, (await secondReporter.PostJsonAsync("/api/v1/activities", Body($"twin-b-{i}", "phong-tho", "2023-05-05", i))).StatusCode);
-                }));
-        }
-        finally
-        {
-            await stopKilling.CancelAsync();
-        }
-        Assert.True(await killer > 0, "no lock connection was ever killed: the test proved nothing");
+        var kills = await api.WhileKillingLockConnectionsAsync(round => Task.WhenAll(
+            PostManyAsync(api, $"twin-a{round}", writers: 3, perWriter: 40),
+            Task.Run(async () =>
+            {
+                for (var i = 0; i < 120; i++)
+                    Assert.Equal(HttpStatusCode.Created, (await secondReporter.PostJsonAsync("/api/v1/activities", Body($"twin-b{round}-{i}", "phong-tho", "2023-05-05", i))).StatusCode);
+            })));
+        Assert.True(kills > 0, "no lock connection was ever killed: the test proved nothing");
         await api.WaitForProjectionsAsync();
 
         await api.AssertStatisticsConsistentAsync();
