@@ -142,7 +142,7 @@ public static class ServiceSetup
         {
             // Up to 2,500 events per batch when behind (under batch ingest): the cells of a batch are summed in memory
             // first, so the more events a batch holds, the fewer rows each adds to (PostgreSQL's cell upsert per batched
-            // activity 0.044-0.045 ms against 0.051-0.061 with 1,000, make bench --ingest-only). Lag stays under 1 s.
+            // activity 0.044-0.045 ms against 0.051-0.066 with 1,000, make bench --ingest-only). Lag stays under 1 s.
             async.BatchSize = 2_500;
             // Marten's own rebuild (the `projections` command) starts from empty tables.
             async.DeleteDataInTableOnTeardown(StatisticsProjection.Cells);
@@ -155,7 +155,7 @@ public static class ServiceSetup
         // newest committed event), and under steady load that is most polls. With 100 ms the lag p99 was 207-300 ms
         // under single posts, but each poll's batch held few events, and their cells merged little: PostgreSQL's cell
         // upsert cost 0.052-0.067 ms per posted activity. With 250 ms it is 0.033-0.039 ms, for a lag p99 of 407-507 ms
-        // (make bench --ingest-only, eight runs against four). A poll is two index probes, four a second when idle.
+        // (make bench --ingest-only, nine runs against four). A poll is two index probes, four a second when idle.
         options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
         options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(250);
 
