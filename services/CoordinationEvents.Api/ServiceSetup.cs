@@ -156,8 +156,7 @@ public static class ServiceSetup
         // under single posts, but each poll's batch held few events, and their cells merged little: PostgreSQL's cell
         // upsert cost 0.052-0.067 ms per posted activity. With 250 ms it is 0.033-0.039 ms, for a lag p99 of 407-507 ms
         // (make bench --ingest-only, nine runs against four). A poll is two index probes, four a second when idle.
-        options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
-        options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(250);
+        options.Projections.SlowPollingTime = options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(250);
 
         options.Storage.ExtendedSchemaObjects.Add(UnitDirectory.Table());
         foreach (var table in StatisticsProjection.Tables()) options.Storage.ExtendedSchemaObjects.Add(table);

@@ -196,7 +196,7 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
         // Inline, the batch is the append's own transaction: nothing to guard, and Quick append has no sequences yet.
         if (!Inline) operations.QueueSqlCommand("select stat_advance(?, ?, ?)", ProjectionName, events[0].Sequence, events[^1].Sequence);
         QueueCells(operations, cells);
-        QueueStocks(operations, Stocks, stockUpserts, stockDeletes);
+        QueueStocks(operations, stockUpserts, stockDeletes);
         cells.Clear(); // the queued statements hold arrays of their own
         spareCells = cells;
     }
@@ -409,23 +409,36 @@ public sealed class StatisticsProjection(NpgsqlDataSource db) : IProjection
         public object[] Arrays => [units, periods, buckets, kinds, d1, d2];
     }
 
-    static void QueueStocks(IDocumentOperations operations, string table,
+    static readonly int[] StockSlotNumbers = Enumerable.Range(1, Slots - 1).ToArray();
+
+    static readonly string DeleteStocksSql = $"delete from {Stocks} where activity_id = any(?::uuid[])";
+
+    /// <summary>Each declaration's row, replaced whole (a stock is the latest declaration, not a sum).</summary>
+    static readonly string UpsertStocksSql = $"""
+        insert into {Stocks} as s (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", StockSlotNumbers.Select(i => $"v{i}"))})
+        select * from unnest(?::uuid[], ?::text[], ?::date[], ?::timestamptz[], {string.Join(", ", StockSlotNumbers.Select(_ => "?::bigint[]"))})
+        on conflict (activity_id) do update set unit_id = excluded.unit_id, occurred_on = excluded.occurred_on,
+            {string.Join(", ", StockSlotNumbers.Select(i => $"v{i} = excluded.v{i}"))}
+        """;
+
+    static void QueueStocks(IDocumentOperations operations,
         Dictionary<Guid, (ActivityContent Content, DateTimeOffset RecordedAt)> upserts, HashSet<Guid> deletes)
     {
         if (deletes.Count > 0)
-            operations.QueueSqlCommand($"delete from {table} where activity_id = any(?::uuid[])", deletes.ToArray());
+            operations.QueueSqlCommand(DeleteStocksSql, deletes.ToArray());
         if (upserts.Count == 0) return;
-        var ids = upserts.Keys.ToArray();
-        var values = ids.Select(id => StockValues(upserts[id].Content)).ToArray();
-        var slots = Enumerable.Range(1, Slots - 1).ToArray();
-        operations.QueueSqlCommand($"""
-            insert into {table} as s (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", slots.Select(i => $"v{i}"))})
-            select * from unnest(?::uuid[], ?::text[], ?::date[], ?::timestamptz[], {string.Join(", ", slots.Select(_ => "?::bigint[]"))})
-            on conflict (activity_id) do update set unit_id = excluded.unit_id, occurred_on = excluded.occurred_on,
-                {string.Join(", ", slots.Select(i => $"v{i} = excluded.v{i}"))}
-            """,
-            [ids, ids.Select(id => upserts[id].Content.UnitId).ToArray(), ids.Select(id => upserts[id].Content.OccurredOn).ToArray(),
-             ids.Select(id => ToMicroseconds(upserts[id].RecordedAt)).ToArray(), .. slots.Select(i => (object)values.Select(v => v[i]).ToArray())]);
+        var count = upserts.Count;
+        var (ids, units, dates, recorded) = (new Guid[count], new string[count], new DateOnly[count], new DateTimeOffset[count]);
+        var slots = StockSlotNumbers.Select(_ => new long[count]).ToArray();
+        var row = 0;
+        foreach (var (id, (content, recordedAt)) in upserts)
+        {
+            (ids[row], units[row], dates[row], recorded[row]) = (id, content.UnitId, content.OccurredOn, ToMicroseconds(recordedAt));
+            var values = StockValues(content);
+            for (var i = 0; i < slots.Length; i++) slots[i][row] = values[StockSlotNumbers[i]];
+            row++;
+        }
+        operations.QueueSqlCommand(UpsertStocksSql, [ids, units, dates, recorded, .. slots]);
     }
 
     /// <summary>

@@ -122,8 +122,11 @@ public class ServiceInstance(string connectionString = "") : WebApplicationFacto
         });
         try
         {
-            for (var r = 0; r < maxRounds && (r == 0 || Volatile.Read(ref kills) == 0); r++)
+            for (var r = 0; r < maxRounds; r++)
+            {
                 await round(r);
+                if (Volatile.Read(ref kills) > 0) break;
+            }
         }
         finally
         {
