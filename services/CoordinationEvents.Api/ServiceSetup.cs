@@ -1,17 +1,11 @@
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.Api.Admin;
-using CoordinationEvents.Api.Feed;
-using CoordinationEvents.Api.Reports;
+using CoordinationEvents.Api.Core;
+using CoordinationEvents.Api.Imports;
 using CoordinationEvents.Api.Statistics;
-using CoordinationEvents.Api.Auth;
-using CoordinationEvents.Api.Http;
 using CoordinationEvents.Api.Units;
-using CoordinationEvents.Api.Storage;
 using JasperFx.Events.Daemon;
 using Marten;
 using Microsoft.AspNetCore.Authentication;
-using CoordinationEvents.Contracts.V1;
-using FluentValidation;
 using Npgsql;
 using Wolverine;
 using Wolverine.Http;
@@ -19,7 +13,11 @@ using Wolverine.Marten;
 
 namespace CoordinationEvents.Api;
 
-/// <summary>Wiring only: every feature registers its services and maps its endpoints here.</summary>
+/// <summary>
+/// The composition root, wiring only: the core's services, the event store with the settings the guarantees rest on,
+/// and each feature's own wiring (<c>AddActivities</c>, <c>ActivitiesFeature.ConfigureStore</c> …). Endpoints are
+/// found by Wolverine.
+/// </summary>
 public static class ServiceSetup
 {
     public const string ConnectionStringName = "Events";
@@ -31,25 +29,13 @@ public static class ServiceSetup
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException(
                 $"No connection string: set ConnectionStrings:{ConnectionStringName} (environment ConnectionStrings__{ConnectionStringName}). `make run` sets one up for you.")));
-        services.AddSingleton<ActivityCommands>();
-        services.AddSingleton<GroupCommit>();
-        services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());
-        services.AddSingleton<UnitDirectory>();
-        services.AddSingleton<StatisticsProjection>();
-        services.AddSingleton<StatisticsReader>();
-        services.AddSingleton<StatisticsRebuild>();
-        services.AddHostedService(sp => sp.GetRequiredService<StatisticsRebuild>());
-        services.AddSingleton<IValidator<ActivityRequest>, ActivityRequestCheck>();
-        services.AddSingleton<IValidator<RetractionRequest>, RetractionRequestValidator>();
-        services.AddSingleton<IValidator<UnitRequest>, UnitRequestValidator>();
+        services.AddActivities();
+        services.AddUnits();
+        services.AddStatistics();
         services.AddSingleton<ConsistencyCheck>();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
-        // Statistics:Inline=true applies the statistics in each append's transaction instead of the daemon's. It is
-        // there to measure the trade-off (make bench; README), not to run: Quick append does not tell an inline
-        // projection the versions a correction replaces.
-        var statisticsInline = builder.Configuration.GetValue("Statistics:Inline", false);
-        services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>(), statisticsInline))
+        services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>()))
             .UseNpgsqlDataSource()
             .ApplyAllDatabaseChangesOnStartup()
             .InitializeWith<UnitSeedData>()
@@ -123,7 +109,7 @@ public static class ServiceSetup
     /// <item>Event type names are stable strings; metadata holds the client (a header) and the correlation id.</item>
     /// </list>
     /// </summary>
-    public static StoreOptions EventStoreOptions(StatisticsProjection statistics, bool statisticsInline = false)
+    public static StoreOptions EventStoreOptions(StatisticsProjection statistics)
     {
         var options = new StoreOptions();
         options.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsString, Weasel.Core.Casing.CamelCase, o => StoreJson.Configure(o));
@@ -131,24 +117,12 @@ public static class ServiceSetup
         options.Events.UseExclusiveLockOnConcurrentAppends = true;
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.MetadataConfig.HeadersEnabled = true;
-        ActivityEventTypes.Map(options);
 
-        options.Projections.Add(new ActivityViewProjection(), JasperFx.Events.Projections.ProjectionLifecycle.Inline);
-        options.Projections.Add(new ActivityAggregation(), JasperFx.Events.Projections.ProjectionLifecycle.Live);
-        ActivityView.Configure(options);
-        statistics.Inline = statisticsInline;
-        options.Projections.Add(statistics, statisticsInline ? JasperFx.Events.Projections.ProjectionLifecycle.Inline : JasperFx.Events.Projections.ProjectionLifecycle.Async,
-            StatisticsProjection.ProjectionName, async =>
-        {
-            // Up to 2,500 events per batch when behind (under batch ingest): the cells of a batch are summed in memory
-            // first, so the more events a batch holds, the fewer rows each adds to (PostgreSQL's cell upsert per batched
-            // activity 0.044-0.045 ms against 0.051-0.066 with 1,000, make bench --ingest-only). Lag stays under 1 s.
-            async.BatchSize = 2_500;
-            // Marten's own rebuild (the `projections` command) starts from empty tables.
-            async.DeleteDataInTableOnTeardown(StatisticsProjection.Cells);
-            async.DeleteDataInTableOnTeardown(StatisticsProjection.Stocks);
-            async.DeleteDataInTableOnTeardown(StatisticsProjection.Position);
-        });
+        ActivitiesFeature.ConfigureStore(options);
+        UnitsFeature.ConfigureStore(options);
+        StatisticsFeature.ConfigureStore(options, statistics);
+        ImportsFeature.ConfigureStore(options);
+
         options.Projections.StaleSequenceThreshold = TimeSpan.FromSeconds(1);
         // How often the daemon looks for new events. Cadence only; it changes nothing of what is skipped or counted.
         // The high water agent waits the slow time after every poll that finds it caught up (no gap below the
@@ -158,11 +132,6 @@ public static class ServiceSetup
         // (make bench --ingest-only, nine runs against four). A poll is two index probes, four a second when idle.
         options.Projections.SlowPollingTime = options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(250);
 
-        options.Storage.ExtendedSchemaObjects.Add(UnitDirectory.Table());
-        foreach (var table in StatisticsProjection.Tables()) options.Storage.ExtendedSchemaObjects.Add(table);
-        foreach (var guard in StatisticsProjection.GuardObjects()) options.Storage.ExtendedSchemaObjects.Add(guard);
-        options.Storage.ExtendedSchemaObjects.Add(StatisticsRebuild.Table());
-        foreach (var table in Imports.ImportStore.Tables()) options.Storage.ExtendedSchemaObjects.Add(table);
         return options;
     }
 
@@ -192,27 +161,5 @@ public static class ServiceSetup
                     urls, app.Urls.FirstOrDefault() + "/swagger", ApiKeyOptions.DevReporterKey, ApiKeyOptions.DevAnalystKey, ApiKeyOptions.DevAdminKey);
             });
         return app;
-    }
-}
-
-/// <summary>Liveness, and readiness: the database answers.</summary>
-public static class HealthEndpoints
-{
-    [WolverineGet("/health/live", Name = "Live"), Tags("Health")]
-    public static IResult Live() => TypedResults.Ok(new { status = "live" });
-
-    [WolverineGet("/health/ready", Name = "Ready"), Tags("Health")]
-    public static async Task<IResult> Ready(NpgsqlDataSource db, CancellationToken ct)
-    {
-        try
-        {
-            await using var cmd = db.CreateCommand("select 1");
-            await cmd.ExecuteScalarAsync(ct);
-            return Results.Ok(new { status = "ready" });
-        }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
-        {
-            return Results.Problem(statusCode: 503, title: "Not ready", detail: "The database does not answer.");
-        }
     }
 }

@@ -9,7 +9,7 @@ namespace CoordinationEvents.Api.Activities;
 
 /// <summary>
 /// An activity as the service records it: validated and normalized, what the events carry.
-/// Built by <see cref="ActivityValidation.Validate(ActivityRequest, IUnitLookup, DateOnly)"/>, never by hand
+/// Built by <see cref="ActivityRules.Check(ActivityRequest, CoordinationEvents.Api.Core.UnitTree, DateOnly)"/>, never by hand
 /// from a request.
 /// </summary>
 /// <param name="PartnerUnitIds">De-duplicated, in the order the posting system gave them. A set as far as

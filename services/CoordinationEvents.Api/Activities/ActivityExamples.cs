@@ -2,7 +2,7 @@ namespace CoordinationEvents.Api.Activities;
 
 /// <summary>
 /// One valid, realistic request body per kind, for Swagger UI and for tests. Units come from
-/// <see cref="Units.UnitSeed"/>; dates lie in 2023–2024; every example passes validation.
+/// the seeded unit tree (Units/UnitSeed); dates lie in 2023–2024; every example passes validation.
 /// </summary>
 public static class ActivityExamples
 {
@@ -163,4 +163,26 @@ public static class ActivityExamples
             }
             """,
     };
+}
+
+/// <summary>One example body per activity kind on POST and PUT of an activity, and on the batch (Swagger UI).</summary>
+public sealed class ActivityExamplesFilter : Swashbuckle.AspNetCore.SwaggerGen.IOperationFilter
+{
+    public void Apply(Microsoft.OpenApi.OpenApiOperation operation, Swashbuckle.AspNetCore.SwaggerGen.OperationFilterContext context)
+    {
+        var path = context.ApiDescription.RelativePath?.TrimEnd('/');
+        var method = context.ApiDescription.HttpMethod;
+        var single = (path == "api/v1/activities" && method == "POST") || (path == "api/v1/activities/{activityId}" && method == "PUT");
+        var batch = path == "api/v1/activities/batch" && method == "POST";
+        if (!(single || batch) || operation.RequestBody?.Content is not { } content || !content.TryGetValue("application/json", out var media)) return;
+
+        var examples = new Dictionary<string, Microsoft.OpenApi.IOpenApiExample>();
+        foreach (var (kind, json) in ActivityExamples.ByKind)
+        {
+            var body = System.Text.Json.Nodes.JsonNode.Parse(json)!;
+            if (batch) body = new System.Text.Json.Nodes.JsonObject { ["activities"] = new System.Text.Json.Nodes.JsonArray(body) };
+            examples[kind] = new Microsoft.OpenApi.OpenApiExample { Summary = KindCatalog.Get(kind).VietnameseName, Value = body };
+        }
+        media.Examples = examples;
+    }
 }

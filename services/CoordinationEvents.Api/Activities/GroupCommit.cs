@@ -9,7 +9,7 @@ namespace CoordinationEvents.Api.Activities;
 /// whatever is queued the moment it is free. If a combined transaction fails, each request in it is retried on
 /// its own, so one request's failure is never another's.
 /// </summary>
-public sealed class GroupCommit(ActivityCommands commands, ILogger<GroupCommit> log) : BackgroundService
+public sealed class GroupCommit(ActivityRecorder recorder, ILogger<GroupCommit> log) : BackgroundService
 {
     public const int Workers = 4;
     public const int MaxGroup = 256;
@@ -63,7 +63,7 @@ public sealed class GroupCommit(ActivityCommands commands, ILogger<GroupCommit> 
         try
         {
             // Not the caller's token: once combined, a request's cancellation must not abort the others'.
-            var results = await commands.RecordAsync(group.Select(p => p.Request).ToArray(), CancellationToken.None);
+            var results = await recorder.RecordAsync(group.Select(p => p.Request).ToArray(), CancellationToken.None);
             for (var i = 0; i < group.Count; i++) group[i].Answer.TrySetResult(results[i]);
         }
         catch (Exception e) when (group.Count > 1)

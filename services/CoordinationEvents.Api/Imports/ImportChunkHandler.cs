@@ -1,8 +1,6 @@
 using System.Text.Json;
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.Api.Auth;
-using CoordinationEvents.Api.Http;
-using CoordinationEvents.Api.Units;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Contracts.V1;
 using Marten;
 using Npgsql;
@@ -18,7 +16,7 @@ public sealed record ImportChunk(Guid ImportId, int Chunk);
 /// <summary>
 /// Records one chunk of an import, in one transaction (Wolverine's transactional middleware around the Marten
 /// session, <c>AutoApplyTransactions</c>): the chunk's new activities (the batch's idempotent path,
-/// <see cref="ActivityCommands.AppendAsync"/>, with the posting client as the scope of externalId), its result row
+/// <see cref="ActivityRecorder.RecordItemsAsync"/>, with the posting client as the scope of externalId), its result row
 /// and its problem lines, the deletion of its raw lines, and the message for the next chunk (the outbox).
 /// <para>
 /// Redelivery (the process died after the commit but before the message was marked handled, or a retry): the
@@ -56,61 +54,31 @@ public static class ImportChunkHandler
     }
 
     public static async Task HandleAsync(ImportChunk message, IDocumentSession session, IMessageBus bus, NpgsqlDataSource db,
-        UnitDirectory units, TimeProvider clock, CancellationToken ct)
+        ActivityRecorder recorder, CancellationToken ct)
     {
         if (await ImportStore.ChunkDoneAsync(db, message.ImportId, message.Chunk, ct)) return; // a redelivery: done once already
         var job = await ImportStore.LoadJobAsync(db, message.ImportId, ct);
         if (job is null || job.FailedAt is not null) return;
 
         var lines = await ImportStore.LoadLinesAsync(db, message.ImportId, message.Chunk, ct);
-        var bodies = new JsonElement?[lines.Count];
-        var problems = new List<(int Line, string Status, IReadOnlyDictionary<string, string[]> Errors)>();
-        for (var i = 0; i < lines.Count; i++)
-        {
-            var (number, bytes) = lines[i];
-            if (bytes is null)
-            {
-                problems.Add((number, BatchItemStatus.Invalid, One(ActivityJson.BodyKey,
-                    $"The line is larger than {ImportEndpoints.MaxLineBytes / 1024} KiB, the limit of one activity.")));
-                continue;
-            }
-            try
-            {
-                bodies[i] = JsonBody.Deserialize<JsonElement>(bytes);
-            }
-            catch (InputException e)
-            {
-                problems.Add((number, BatchItemStatus.Invalid, e.Errors));
-            }
-        }
+        var items = lines.Select(line => line.Body is null
+            ? new ItemInput(null, One(JsonInput.BodyKey, $"The line is larger than {StartImportEndpoint.MaxLineBytes / 1024} KiB, the limit of one activity."))
+            : Read(line.Body)).ToArray();
 
-        // The same checks as a batch's items: every rule, then the poster's unit scope.
+        // The same checks and the same recording as a batch's items, in this chunk's transaction.
         var caller = new Caller(job.Client, job.Role, job.Scope);
-        var tree = await units.GetKnowingAsync(bodies.Where(b => b is not null).SelectMany(b => ActivityJson.UnitIdsIn(b!.Value)), ct);
-        var today = ActivityValidation.VietnamDate(clock.GetUtcNow());
-        var valid = new List<(int Line, RecordRequest Request)>();
-        for (var i = 0; i < lines.Count; i++)
-        {
-            if (bodies[i] is not { } body) continue;
-            var outcome = ActivityEndpoints.ValidateItem(body, caller, tree, today);
-            if (!outcome.IsValid)
-                problems.Add((lines[i].Line, BatchItemStatus.Invalid, outcome.Errors));
-            else
-                valid.Add((lines[i].Line, new RecordRequest(outcome.Content!, job.Client, job.CorrelationId)));
-        }
-
-        var results = valid.Count == 0 ? [] : await ActivityCommands.AppendAsync(session, valid.Select(v => v.Request).ToArray(), clock.GetUtcNow(), ct);
+        var results = await recorder.RecordItemsAsync(items, caller, job.CorrelationId, session, ct);
+        var problems = new List<(int Line, string Status, IReadOnlyDictionary<string, string[]> Errors)>();
         int created = 0, duplicate = 0, conflict = 0;
-        foreach (var ((line, _), result) in valid.Zip(results))
+        for (var i = 0; i < results.Count; i++)
         {
+            var result = results[i];
             switch (result.Status)
             {
-                case RecordStatus.Created: created++; break;
-                case RecordStatus.Duplicate: duplicate++; break;
-                default:
-                    conflict++;
-                    problems.Add((line, BatchItemStatus.Conflict, One("externalId", ActivityEndpoints.ConflictMessage)));
-                    break;
+                case BatchItemStatus.Created: created++; break;
+                case BatchItemStatus.Duplicate: duplicate++; break;
+                case BatchItemStatus.Conflict: conflict++; problems.Add((lines[i].Line, result.Status, result.Errors!)); break;
+                default: problems.Add((lines[i].Line, result.Status, result.Errors!)); break;
             }
         }
         var invalid = problems.Count - conflict;
@@ -129,6 +97,18 @@ public static class ImportChunkHandler
         session.QueueSqlCommand($"delete from {ImportStore.Lines} where import_id = ? and chunk = ?", message.ImportId, message.Chunk);
         if (message.Chunk + 1 < job.Chunks) await bus.PublishAsync(message with { Chunk = message.Chunk + 1 });
         // Wolverine's transactional middleware commits the session, then sends the outbox's message.
+    }
+
+    static ItemInput Read(byte[] line)
+    {
+        try
+        {
+            return new ItemInput(JsonInput.Deserialize<JsonElement>(line));
+        }
+        catch (InputException e)
+        {
+            return new ItemInput(null, e.Errors);
+        }
     }
 
     static IReadOnlyDictionary<string, string[]> One(string key, string message) => new Dictionary<string, string[]> { [key] = [message] };

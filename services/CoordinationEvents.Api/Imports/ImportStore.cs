@@ -10,7 +10,7 @@ namespace CoordinationEvents.Api.Imports;
 /// <item><c>import_jobs</c>: one row per job, written once with the job's first message (the outbox); who posted
 /// it (the idempotency scope of externalId, and the unit scope), its size, and a failure if it gave up.</item>
 /// <item><c>import_lines</c>: the raw lines as sent (bytea, COPY'd while the body streams in), numbered, in chunks
-/// of <see cref="ImportEndpoints.ChunkSize"/>; a chunk's lines are deleted by the transaction that records them.</item>
+/// of <see cref="StartImportEndpoint.ChunkSize"/>; a chunk's lines are deleted by the transaction that records them.</item>
 /// <item><c>import_chunks</c>: one row per chunk done, with its counts, written once, in the transaction that
 /// appends the chunk's events. It is the guard against doubling: a chunk whose row exists is skipped.</item>
 /// <item><c>import_line_problems</c>: the lines of a done chunk that were not recorded, with their errors.</item>
@@ -95,7 +95,7 @@ public static class ImportStore
         cmd.Parameters.AddWithValue(importId);
         cmd.Parameters.AddWithValue(chunk);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        var lines = new List<(int, byte[]?)>(ImportEndpoints.ChunkSize);
+        var lines = new List<(int, byte[]?)>(StartImportEndpoint.ChunkSize);
         while (await reader.ReadAsync(ct))
             lines.Add((reader.GetInt32(0), reader.IsDBNull(1) ? null : reader.GetFieldValue<byte[]>(1)));
         return lines;

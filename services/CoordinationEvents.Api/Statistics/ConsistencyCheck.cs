@@ -1,6 +1,6 @@
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.Api.Units;
-using CoordinationEvents.Api.Storage;
+
+using CoordinationEvents.Api.Core;
 using Npgsql;
 
 namespace CoordinationEvents.Api.Statistics;
@@ -85,7 +85,7 @@ public sealed class ConsistencyCheck(NpgsqlDataSource db)
                     Contribute();
                     (streamOf, state) = (streamId, Activity.Initial);
                 }
-                var e = StoreJson.Read(reader.GetString(1), reader.GetString(2));
+                var e = Activities.ActivityEventTypes.Read(reader.GetString(1), reader.GetString(2));
                 state = Activity.Next(state, e);
                 if (e is ActivityRecorded r) firstRecordedAt = r.RecordedAt;
                 eventsChecked++;

@@ -1,14 +1,6 @@
+using CoordinationEvents.Api.Core;
+
 namespace CoordinationEvents.Api.Units;
-
-public static class UnitTypes
-{
-    public const string Province = "province";
-    public const string District = "district";
-    public const string BorderPost = "border-post";
-    public const string Commune = "commune";
-
-    public static readonly IReadOnlyList<string> All = [Province, District, BorderPost, Commune];
-}
 
 /// <summary>
 /// The units created on first start: the provinces and border districts that the seed documents name.

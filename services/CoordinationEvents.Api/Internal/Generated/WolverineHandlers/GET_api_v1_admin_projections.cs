@@ -26,10 +26,10 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Admin.AdminEndpoints").SetTag("http.route", "/api/v1/admin/projections").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Admin.GetProjectionsEndpoint").SetTag("http.route", "/api/v1/admin/projections").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var okOfProjectionsResponse = await CoordinationEvents.Api.Admin.AdminEndpoints.Projections(_npgsqlDataSource, _statisticsRebuild, httpContext.RequestAborted).ConfigureAwait(false);
+            var okOfProjectionsResponse = await CoordinationEvents.Api.Admin.GetProjectionsEndpoint.Projections(_npgsqlDataSource, _statisticsRebuild, httpContext.RequestAborted).ConfigureAwait(false);
 
             await okOfProjectionsResponse.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

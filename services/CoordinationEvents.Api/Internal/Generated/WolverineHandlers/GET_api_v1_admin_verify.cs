@@ -23,10 +23,10 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Admin.AdminEndpoints").SetTag("http.route", "/api/v1/admin/verify").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Admin.VerifyFiguresEndpoint").SetTag("http.route", "/api/v1/admin/verify").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var okOfConsistencyReport = await CoordinationEvents.Api.Admin.AdminEndpoints.Verify(_consistencyCheck, httpContext.RequestAborted).ConfigureAwait(false);
+            var okOfConsistencyReport = await CoordinationEvents.Api.Admin.VerifyFiguresEndpoint.Verify(_consistencyCheck, httpContext.RequestAborted).ConfigureAwait(false);
 
             await okOfConsistencyReport.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

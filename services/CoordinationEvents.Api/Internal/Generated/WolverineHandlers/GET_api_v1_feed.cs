@@ -23,7 +23,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Feed.FeedEndpoints").SetTag("http.route", "/api/v1/feed").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Feed.ReadFeedEndpoint").SetTag("http.route", "/api/v1/feed").SetTag("http.request.method", "GET");
             var after = httpContext.Request.Query["after"];
             string limit_rawValue = httpContext.Request.Query["limit"];
             System.Nullable<int> limit = default;
@@ -40,7 +40,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var okOfFeedPage = await CoordinationEvents.Api.Feed.FeedEndpoints.Get(_npgsqlDataSource, httpContext.RequestAborted, after, limit).ConfigureAwait(false);
+            var okOfFeedPage = await CoordinationEvents.Api.Feed.ReadFeedEndpoint.Get(_npgsqlDataSource, httpContext.RequestAborted, after, limit).ConfigureAwait(false);
 
             await okOfFeedPage.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -23,7 +23,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Imports.ImportEndpoints").SetTag("http.route", "/api/v1/imports/{importId}").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Imports.GetImportEndpoint").SetTag("http.route", "/api/v1/imports/{importId}").SetTag("http.request.method", "GET");
             string importId_rawValue = (string?)httpContext.GetRouteValue("importId");
             System.Guid importId = default;
 
@@ -64,7 +64,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfImportStateAndProblemHttpResult = await CoordinationEvents.Api.Imports.ImportEndpoints.Get(importId, httpContext, _npgsqlDataSource, httpContext.RequestAborted, invalidAfter, invalidLimit).ConfigureAwait(false);
+            var resultsOfOkOfImportStateAndProblemHttpResult = await CoordinationEvents.Api.Imports.GetImportEndpoint.Get(importId, httpContext, _npgsqlDataSource, httpContext.RequestAborted, invalidAfter, invalidLimit).ConfigureAwait(false);
 
             await resultsOfOkOfImportStateAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

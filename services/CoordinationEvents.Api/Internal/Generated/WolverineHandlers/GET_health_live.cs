@@ -20,10 +20,10 @@ namespace Internal.Generated.WolverineHandlers
 
         public override System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.HealthEndpoints").SetTag("http.route", "/health/live").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Admin.HealthEndpoints").SetTag("http.route", "/health/live").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var result = CoordinationEvents.Api.HealthEndpoints.Live();
+            var result = CoordinationEvents.Api.Admin.HealthEndpoints.Live();
 
             return result.ExecuteAsync(httpContext);
         }

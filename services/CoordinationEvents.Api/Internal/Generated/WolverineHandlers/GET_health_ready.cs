@@ -23,10 +23,10 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.HealthEndpoints").SetTag("http.route", "/health/ready").SetTag("http.request.method", "GET");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Admin.HealthEndpoints").SetTag("http.route", "/health/ready").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var result = await CoordinationEvents.Api.HealthEndpoints.Ready(_npgsqlDataSource, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await CoordinationEvents.Api.Admin.HealthEndpoints.Ready(_npgsqlDataSource, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

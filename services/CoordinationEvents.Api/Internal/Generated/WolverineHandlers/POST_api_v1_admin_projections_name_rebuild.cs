@@ -23,7 +23,7 @@ namespace Internal.Generated.WolverineHandlers
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Admin.AdminEndpoints").SetTag("http.route", "/api/v1/admin/projections/{name}/rebuild").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Admin.RebuildProjectionEndpoint").SetTag("http.route", "/api/v1/admin/projections/{name}/rebuild").SetTag("http.request.method", "POST");
             var name = (string?)httpContext.GetRouteValue("name");
             if(name == null)
             {
@@ -33,7 +33,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resultsOfAcceptedOfRebuildAcceptedAndProblemHttpResult = await CoordinationEvents.Api.Admin.AdminEndpoints.Rebuild(name, _statisticsRebuild, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfAcceptedOfRebuildAcceptedAndProblemHttpResult = await CoordinationEvents.Api.Admin.RebuildProjectionEndpoint.Rebuild(name, _statisticsRebuild, httpContext.RequestAborted).ConfigureAwait(false);
 
             await resultsOfAcceptedOfRebuildAcceptedAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -37,11 +37,11 @@ namespace Internal.Generated.WolverineHandlers
             var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
             // Building the Marten session
             await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Imports.ImportEndpoints").SetTag("http.route", "/api/v1/imports").SetTag("http.request.method", "POST");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Imports.StartImportEndpoint").SetTag("http.route", "/api/v1/imports").SetTag("http.request.method", "POST");
             Wolverine.Http.Runtime.RequestIdMiddleware.Apply(httpContext, messageContext);
             
             // The actual HTTP request handler execution
-            var acceptedOfImportAccepted = await CoordinationEvents.Api.Imports.ImportEndpoints.Start(httpContext, _npgsqlDataSource, documentSession, messageContext, _timeProvider, _configuration, httpContext.RequestAborted).ConfigureAwait(false);
+            var acceptedOfImportAccepted = await CoordinationEvents.Api.Imports.StartImportEndpoint.Start(httpContext, _npgsqlDataSource, documentSession, messageContext, _timeProvider, _configuration, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session

@@ -1,0 +1,33 @@
+using CoordinationEvents.Api.Core;
+using CoordinationEvents.Contracts.V1;
+using FluentValidation;
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace CoordinationEvents.Api.Activities;
+
+/// <summary>The Activities feature's wiring: its services, its events and read model in the store, its Swagger examples.</summary>
+public static class ActivitiesFeature
+{
+    public static IServiceCollection AddActivities(this IServiceCollection services)
+    {
+        services.AddSingleton<ActivityRecorder>();
+        services.AddSingleton<GroupCommit>();
+        services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());
+        services.AddSingleton<IValidator<RetractionRequest>, RetractActivityEndpoint.Validator>();
+        services.ConfigureSwaggerGen(c => c.OperationFilter<ActivityExamplesFilter>());
+        return services;
+    }
+
+    /// <summary>
+    /// The events under their stable names, the read model kept inline (a GET after a POST sees the write), and the
+    /// write model folded live for the aggregate workflow.
+    /// </summary>
+    public static void ConfigureStore(StoreOptions options)
+    {
+        ActivityEventTypes.Map(options);
+        options.Projections.Add(new ActivityViewProjection(), ProjectionLifecycle.Inline);
+        options.Projections.Add(new ActivityAggregation(), ProjectionLifecycle.Live);
+        ActivityView.Configure(options);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Globalization;
+using System.Text;
+using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Core;
+using CoordinationEvents.Contracts.V1;
+
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Wolverine.Http;
+
+namespace CoordinationEvents.Api.Statistics;
+
+/// <summary><c>GET /api/v1/statistics</c>: exact figures for a unit's subtree and a period, as JSON or CSV.</summary>
+public static class QueryStatisticsEndpoint
+{
+    [WolverineGet("/api/v1/statistics", Name = "Statistics"), Authorize(Policy = Policies.Read), Tags("Statistics")]
+    [EndpointSummary("Figures for a unit's subtree and a period (from, to inclusive), optionally by kind, and grouped by kind, unit, year, quarter, month or a dimension. Any dimension name filters (comma-separated values). Accept: text/csv gives the rows as CSV.")]
+    [EndpointDescription("Example: ?from=2019-01-01&to=2024-06-30&unitId=phong-tho&kind=patrol,crime-bust&groupBy=kind,year&category=drugs")]
+    [ProducesResponseType<StatisticsResponse>(200, "application/json", "text/csv")]
+    public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, CancellationToken ct)
+    {
+        var tree = await units.GetKnowingAsync([http.Request.Query["unitId"].ToString() is { Length: > 0 } u ? u : null], ct);
+        var query = StatisticsQuery.Parse(http.Request.Query, tree);
+        var result = await reader.QueryAsync(query, tree, ct);
+        // `format` is a dimension (a meeting's format), so CSV is asked for with the Accept header only.
+        var wantsCsv = http.Request.Headers.Accept.Any(a => a?.Contains("text/csv", StringComparison.OrdinalIgnoreCase) == true);
+        return wantsCsv ? Results.Text(ToCsv(result), "text/csv; charset=utf-8", Encoding.UTF8) : TypedResults.Ok(result);
+    }
+
+    /// <summary>The rows as CSV: the groupBy keys, then every metric that any row has, in catalog order.</summary>
+    public static string ToCsv(StatisticsResponse result)
+    {
+        var metrics = KindCatalog.MetricNames.Where(m => result.Rows.Any(r => r.Metrics.ContainsKey(m))).ToArray();
+        if (result.Rows.Count == 0) metrics = KindCatalog.MetricNames.Where(result.Totals.ContainsKey).ToArray();
+        var csv = new StringBuilder();
+        csv.AppendLine(string.Join(',', result.GroupBy.Concat(metrics).Select(Escape)));
+        var rows = result.GroupBy.Count == 0
+            ? [new StatisticsRow(new Dictionary<string, string?>(), result.Totals)]
+            : result.Rows;
+        foreach (var row in rows)
+            csv.AppendLine(string.Join(',', result.GroupBy.Select(g => Escape(row.Key.GetValueOrDefault(g) ?? ""))
+                .Concat(metrics.Select(m => row.Metrics.GetValueOrDefault(m).ToString(CultureInfo.InvariantCulture)))));
+        return csv.ToString();
+    }
+
+    static string Escape(string value) =>
+        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
+}

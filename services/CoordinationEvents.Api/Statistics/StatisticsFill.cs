@@ -1,0 +1,93 @@
+using CoordinationEvents.Api.Activities;
+using Npgsql;
+
+namespace CoordinationEvents.Api.Statistics;
+
+/// <summary>The rebuild's set-based fill: the cells and stock rows that replaying every event would give, in one statement per half.</summary>
+public sealed partial class StatisticsProjection
+{
+    /// <summary>The two halves of a rebuild's fill, run side by side on two connections (one core each).</summary>
+    public enum FillPart { Days, MonthsAndStocks }
+
+    /// <summary>
+    /// A rebuild's bulk fill, one half of it: the same cells and stock rows that replaying the events would give
+    /// (the consistency check compares them with a fold of the events), computed in one statement from each
+    /// activity's latest event up to <paramref name="lastSequence"/>: its content, or its retraction. The caller
+    /// runs both halves in transactions that share one snapshot, so they read the same events and unit tree.
+    /// </summary>
+    public static async Task FillAsync(NpgsqlConnection connection, string cells, string stocks, long lastSequence, FillPart part, CancellationToken ct)
+    {
+        // One large aggregation, for this transaction only: let it sort in memory rather than on disk, and do not
+        // spend seconds compiling expressions (JIT) that run once per activity anyway.
+        await using (var settings = new NpgsqlCommand("set local work_mem = '256MB'; set local jit = off", connection)) await settings.ExecuteNonQueryAsync(ct);
+        await using var cmd = new NpgsqlCommand(FillSql(cells, stocks, part), connection) { CommandTimeout = 0 };
+        cmd.Parameters.AddWithValue(lastSequence);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// One half of the fill, as one statement ($1: the last event to include, a committed sequence below the daemon's high water mark). Each activity's figures are taken out of its json once
+    /// (not once per cell it adds to); day cells are those figures summed per ancestor, and month cells are
+    /// summed per own unit first, then per ancestor. Slots follow <see cref="Contribution"/> and
+    /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
+    /// </summary>
+    public static string FillSql(string cells, string stocks, FillPart part)
+    {
+        static string Number(MetricDefinition m) => m.Type == MetricType.Decimal
+            ? $"coalesce(round((c.details->>'{m.Name}')::numeric * {DecimalScale}), 0)::bigint"
+            : $"coalesce((c.details->>'{m.Name}')::numeric, 0)::bigint";
+        static string ByKind(Func<KindDefinition, string?> pick, string otherwise)
+        {
+            var branches = string.Concat(KindCatalog.All.Select(k => pick(k) is { } e ? $"when '{k.Name}' then {e} " : ""));
+            return branches.Length == 0 ? otherwise : $"case c.kind {branches}else {otherwise} end";
+        }
+        var flowSlots = Enumerable.Range(1, Slots - 1).Select(i => ByKind(k => !k.IsStock && k.Metrics.Count >= i ? Number(k.Metrics[i - 1]) : null, "0"));
+        var stockSlots = Enumerable.Range(1, Slots - 1).Select(i => ByKind(k => k.IsStock && k.Metrics.Count >= i ? Number(k.Metrics[i - 1]) : null, "0"));
+        string Dim(int index) => ByKind(k => k.Dimensions.Count > index ? $"coalesce(c.details->>'{k.Dimensions[index].Name}', '')" : null, "''");
+        var stockKinds = string.Join(", ", KindCatalog.All.Where(k => k.IsStock).Select(k => $"'{k.Name}'"));
+        var types = $"'{ActivityEventTypes.Recorded}', '{ActivityEventTypes.Corrected}', '{ActivityEventTypes.Retracted}'";
+        var v = Enumerable.Range(1, Slots - 1).ToArray();
+        return $"""
+            with recursive
+            -- Each activity's latest event: the one with no successor below the horizon (a hash anti-join on
+            -- narrow keys, where sorting every event with its data by stream would spill).
+            latest as (
+                select e.stream_id, e.type, e.data from mt_events e
+                where e.seq_id <= $1 and e.type in ({types})
+                  and not exists (select from mt_events n where n.stream_id = e.stream_id and n.version = e.version + 1
+                                  and n.seq_id <= $1 and n.type in ({types}))),
+            -- The activities that count, their figures read out of the json once; keys compare bytewise.
+            r as materialized (
+                select c.stream_id, c.unit_id collate "C", c.day, c.kind collate "C", {Dim(0)} collate "C" as d1, {Dim(1)} collate "C" as d2,
+                       {string.Join(", ", flowSlots.Select((e, i) => $"{e} as f{i + 1}"))},
+                       {string.Join(", ", stockSlots.Select((e, i) => $"{e} as s{i + 1}"))}
+                from (select stream_id, data->'content'->>'unitId' as unit_id, (data->'content'->>'occurredOn')::date as day,
+                             data->'content'->>'kind' as kind, data->'content'->'details' as details
+                      from latest where type <> '{ActivityEventTypes.Retracted}') c),
+            ancestry as (
+                select unit_id collate "C" as unit_id, unit_id collate "C" as ancestor, parent_id from units
+                union all
+                select a.unit_id, u.unit_id collate "C", u.parent_id from ancestry a join units u on u.unit_id = a.parent_id)
+            {(part == FillPart.Days ? $"""
+            insert into {cells} (unit_id, period, bucket, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))})
+            select a.ancestor, 'd', r.day, r.kind, r.d1, r.d2, count(*), {string.Join(", ", v.Select(i => $"sum(r.f{i})"))}
+            from r join ancestry a on a.unit_id = r.unit_id
+            group by 1, 3, 4, 5, 6
+            """ : $"""
+            -- Months are summed per own unit first (many activities to a cell), then spread over the ancestors.
+            , own_months as (
+                select unit_id, date_trunc('month', day)::date as month, kind, d1, d2, count(*) as v0, {string.Join(", ", v.Select(i => $"sum(f{i}) as v{i}"))}
+                from r group by 1, 2, 3, 4, 5),
+            stock_rows as (
+                insert into {stocks} (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", v.Select(i => $"v{i}"))})
+                select r.stream_id, r.unit_id, r.day, {RecordedAtSql("first.data->>'recordedAt'")}, {string.Join(", ", v.Select(i => $"r.s{i}"))}
+                from r join mt_events first on first.stream_id = r.stream_id and first.version = 1
+                where r.kind in ({stockKinds}))
+            insert into {cells} (unit_id, period, bucket, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))})
+            select a.ancestor, 'm', m.month, m.kind, m.d1, m.d2, sum(m.v0), {string.Join(", ", v.Select(i => $"sum(m.v{i})"))}
+            from own_months m join ancestry a on a.unit_id = m.unit_id
+            group by 1, 3, 4, 5, 6
+            """)}
+            """;
+    }
+}
