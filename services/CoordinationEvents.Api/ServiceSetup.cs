@@ -29,6 +29,8 @@ public static class ServiceSetup
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException(
                 $"No connection string: set ConnectionStrings:{ConnectionStringName} (environment ConnectionStrings__{ConnectionStringName}). `make run` sets one up for you.")));
+        // Swagger first: the features' own operation filters (examples, parameters) run after the core's request bodies.
+        services.AddSwagger();
         services.AddActivities();
         services.AddUnits();
         services.AddStatistics();
@@ -71,7 +73,6 @@ public static class ServiceSetup
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.CamelCase);
         services.AddEndpointsApiExplorer();
-        services.AddSwagger();
         return builder;
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Units;
 using CoordinationEvents.Contracts.V1;
@@ -75,7 +76,7 @@ public sealed class ActivityFactory
     readonly Unit[] leaves, districts, provinces;
     readonly string[] kindByTicket;
     readonly Dictionary<string, ActivityContent[]> contents = new(StringComparer.Ordinal);
-    readonly DateOnly today = ActivityValidation.VietnamDate(DateTimeOffset.UtcNow);
+    readonly DateOnly today = VietnamCalendar.DateAt(DateTimeOffset.UtcNow);
 
     public ActivityFactory(IReadOnlyList<Unit> units, int seed = 42)
     {
@@ -155,7 +156,7 @@ public sealed class ActivityFactory
     public ActivityContent Validate(string body)
     {
         using var document = JsonDocument.Parse(body);
-        var outcome = ActivityValidation.Validate(document.RootElement, tree, today);
+        var outcome = ActivityRules.Check(document.RootElement, tree, today);
         return outcome.Content ?? throw new InvalidOperationException(
             $"The benchmark made an invalid activity: {string.Join("; ", outcome.Errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}"))}\n{body}");
     }

@@ -1,3 +1,4 @@
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Statistics;

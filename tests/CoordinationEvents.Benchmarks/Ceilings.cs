@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.Api.Storage;
+using CoordinationEvents.Api.Core;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -22,7 +22,7 @@ public sealed record EventRow(string Type, string Data, string Metadata)
         var now = DateTimeOffset.UtcNow;
         var id = ActivityIds.For("dev-reporter", content.ExternalId);
         var data = JsonSerializer.Serialize(new ActivityRecorded(id, "dev-reporter", content, now), StoreJson.Options);
-        var metadata = JsonSerializer.Serialize(new Dictionary<string, object> { [ActivityCommands.ClientHeader] = "dev-reporter" }, StoreJson.Options);
+        var metadata = JsonSerializer.Serialize(new Dictionary<string, object> { [ActivityEventTypes.ClientHeader] = "dev-reporter" }, StoreJson.Options);
         return new EventRow(ActivityEventTypes.Recorded, data, metadata);
     }
 }

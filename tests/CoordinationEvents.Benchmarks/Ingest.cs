@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Admin;
 using CoordinationEvents.Contracts.V1;
 using CoordinationEvents.Api.Statistics;
@@ -165,7 +166,7 @@ public sealed record LagResult(int Samples, double P99Ms, double MaxMs, double P
 
 /// <summary>
 /// Watches the statistics projection's lag about every 100 ms while load runs, with the query that serves
-/// GET /api/v1/admin/projections (<see cref="AdminEndpoints.StatusAsync"/>: the projection's position in
+/// GET /api/v1/admin/projections (<see cref="GetProjectionsEndpoint.StatusAsync"/>: the projection's position in
 /// <c>mt_event_progression</c> against the events in <c>mt_events</c> after it), asked of the database directly: through
 /// the saturated service the answers took a few hundred ms each, too coarse to time a lag of that size. Lag in
 /// events is what the endpoint reports; lag in time is how long ago the oldest event the projection has not
@@ -185,7 +186,7 @@ public sealed class LagSampler(NpgsqlDataSource dataSource)
         while (!stop.IsCancellationRequested)
         {
             var sent = clock.Elapsed.TotalMilliseconds;
-            var status = await AdminEndpoints.StatusAsync(dataSource, runsHere: false, CancellationToken.None);
+            var status = await GetProjectionsEndpoint.StatusAsync(dataSource, runsHere: false, CancellationToken.None);
             var at = (sent + clock.Elapsed.TotalMilliseconds) / 2;
             var statistics = status.Projections.First(p => p.Name == StatisticsProjection.ProjectionName);
             var head = status.Head;

@@ -157,12 +157,10 @@ if (options.IngestOnly)
     return PrintAndStop(printStatements: true);
 }
 
-// The same ingest with the statistics inline (issue 8: measure both and choose), and the idiomatic peer (issue 10).
+// The same ingest written the idiomatic way (issue 10). The statistics inline were measured once and rejected (RESULTS.md, issue 8);
+// the service no longer has that switch.
 {
     var bodies = new BodyPool(seedFactory, 2_000);
-    Log.Line("statistics inline: the service with Statistics__Inline=true, in a database of its own");
-    results.Inline = await Variants.InlineAsync(server, options, scratch, meter, results, bodies);
-    results.Notes.Add(results.Inline.Check);
     Log.Line("idiomatic peer (Peer/: one Wolverine.Http endpoint, one session and transaction per request), in a database of its own");
     (results.Peer, results.PeerPeakRssBytes) = await Variants.PeerAsync(server, options, scratch, meter, results, bodies);
     await WriteResultsAsync();

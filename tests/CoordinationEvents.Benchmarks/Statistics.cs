@@ -4,7 +4,7 @@ using System.Text.Json;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Admin;
 using CoordinationEvents.Api.Statistics;
-using CoordinationEvents.Api.Storage;
+using CoordinationEvents.Api.Core;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -212,7 +212,7 @@ public static class StatisticsBench
                             .AddDays(random.Next(3)).ToUniversalTime();
                         var id = ActivityIds.For(client, content.ExternalId);
                         var e = session.Events.BuildEvent(new ActivityRecorded(id, client, content, recordedAt));
-                        e.SetHeader(ActivityCommands.ClientHeader, client);
+                        e.SetHeader(ActivityEventTypes.ClientHeader, client);
                         e.Timestamp = recordedAt;
                         e.StreamId = id;
                         e.Version = 1;
@@ -326,7 +326,7 @@ public static class StatisticsBench
                 throw new InvalidOperationException($"POST rebuild: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         var reportAt = 10.0;
         // Polled in the database (projection_rebuilds.completed_at, what the endpoint reports as lastRebuildCompletedAt):
-        // GET /api/v1/admin/projections counts the events after the projection's position (AdminEndpoints.StatusAsync),
+        // GET /api/v1/admin/projections counts the events after the projection's position (GetProjectionsEndpoint.StatusAsync),
         // about 1M rows per call right after a start, which every 100 ms took ~40% of a core from the rebuild it timed.
         // The endpoint is asked only every 10 s, for the progress line and the last error.
         while (true)

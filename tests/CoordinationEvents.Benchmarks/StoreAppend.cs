@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using Marten;
 
@@ -47,7 +48,7 @@ public static class StoreAppend
                 await using (var session = store.LightweightSession())
                 {
                     var e = session.Events.BuildEvent(new ActivityRecorded(id, Client, content, DateTimeOffset.UtcNow));
-                    e.SetHeader(ActivityCommands.ClientHeader, Client);
+                    e.SetHeader(ActivityEventTypes.ClientHeader, Client);
                     session.Events.StartStream<CoordinationEvents.Api.Activities.Activity>(id, e);
                     await session.SaveChangesAsync();
                 }

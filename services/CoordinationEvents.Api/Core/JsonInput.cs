@@ -156,8 +156,9 @@ public static class JsonInput
         {
             var end = message.IndexOf('\'', start + marker.Length);
             var name = message[(start + marker.Length)..end];
-            var prefix = key == BodyKey ? "" : key + ".";
-            return One(prefix + name, $"'{name}' is not a field here.");
+            // The path names the unknown field itself ($.location.village), or only its parent object.
+            var field = key == BodyKey ? name : key == name || key.EndsWith("." + name, StringComparison.Ordinal) ? key : key + "." + name;
+            return One(field, $"'{name}' is not a field here.");
         }
         if (key == BodyKey)
             return One(key, $"The body could not be read: {e.InnerException?.Message ?? WithoutPath(message)}");

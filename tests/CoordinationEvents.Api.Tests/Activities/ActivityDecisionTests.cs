@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 
 namespace CoordinationEvents.Api.Tests.Activities;

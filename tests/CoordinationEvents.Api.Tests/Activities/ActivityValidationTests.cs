@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Contracts.V1;
 
@@ -9,7 +10,7 @@ namespace CoordinationEvents.Api.Tests.Activities;
 public class ActivityValidationTests
 {
     static readonly DateOnly Today = new(2026, 11, 22);
-    static readonly IUnitLookup Units = SeedUnitLookup.Instance;
+    static readonly UnitTree Units = SeedUnitLookup.Instance;
     static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
     public static IEnumerable<object[]> RuleCases => BadActivityInputs.Cases.Where(c => !(bool)c[3]);
@@ -19,7 +20,7 @@ public class ActivityValidationTests
     public static IEnumerable<object[]> Kinds => KindCatalog.All.Select(k => new object[] { k.Name });
 
     static ValidationOutcome Validate(string json) =>
-        ActivityValidation.Validate(JsonSerializer.Deserialize<ActivityRequest>(json, Web)!, Units, Today);
+        ActivityRules.Check(JsonSerializer.Deserialize<ActivityRequest>(json, Web)!, Units, Today);
 
     static ActivityContent Valid(string json)
     {
@@ -60,7 +61,7 @@ public class ActivityValidationTests
     public void Json_shape_error_is_keyed_by_the_field_path(string name, string json, string expectedKey, bool isJsonShapeError)
     {
         Assert.True(isJsonShapeError);
-        Assert.False(ActivityJson.TryRead(json, out _, out var errors), name);
+        Assert.False(JsonInput.TryRead<ActivityRequest>(json, out _, out var errors), name);
         Assert.Equal([expectedKey], errors.Keys);
     }
 
@@ -70,8 +71,8 @@ public class ActivityValidationTests
     {
         // What the HTTP layer does: deserialize the body and map JsonException.Path to the key.
         Assert.True(isJsonShapeError);
-        var e = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<ActivityRequest>(json, ActivityJson.Options));
-        Assert.True(expectedKey == ActivityJson.ErrorKey(e), $"{name}: path {e.Path}");
+        var e = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<ActivityRequest>(json, JsonInput.Options));
+        Assert.True(expectedKey == JsonInput.ErrorKey(e), $"{name}: path {e.Path}");
     }
 
     [Theory]
@@ -80,7 +81,7 @@ public class ActivityValidationTests
     {
         Assert.False(isJsonShapeError);
         using var document = JsonDocument.Parse(json);
-        var outcome = ActivityValidation.Validate(document.RootElement, Units, Today);
+        var outcome = ActivityRules.Check(document.RootElement, Units, Today);
         Assert.False(outcome.IsValid, name);
         Assert.Equal([expectedKey], outcome.Errors.Keys);
     }
@@ -109,7 +110,7 @@ public class ActivityValidationTests
     public void Every_example_reads_through_activity_json(string kind)
     {
         using var document = JsonDocument.Parse(ActivityExamples.ByKind[kind]);
-        Assert.True(ActivityValidation.Validate(document.RootElement, Units, Today).IsValid);
+        Assert.True(ActivityRules.Check(document.RootElement, Units, Today).IsValid);
     }
 
     [Fact]
@@ -388,15 +389,15 @@ public class ActivityValidationTests
             OccurredOn = new DateOnly(2024, 1, 1),
             Details = JsonDocument.Parse("""{"mode":"joint","patrols":1,"patrols":5}""").RootElement,
         };
-        var outcome = ActivityValidation.Validate(request, Units, Today);
+        var outcome = ActivityRules.Check(request, Units, Today);
         Assert.Equal(["details.patrols"], outcome.Errors.Keys);
     }
 
     [Fact]
     public void Vietnam_date_is_utc_plus_7()
     {
-        Assert.Equal(new DateOnly(2026, 11, 22), ActivityValidation.VietnamDate(new DateTimeOffset(2026, 11, 21, 17, 0, 0, TimeSpan.Zero)));
-        Assert.Equal(new DateOnly(2026, 11, 21), ActivityValidation.VietnamDate(new DateTimeOffset(2026, 11, 21, 16, 59, 59, TimeSpan.Zero)));
+        Assert.Equal(new DateOnly(2026, 11, 22), VietnamCalendar.DateAt(new DateTimeOffset(2026, 11, 21, 17, 0, 0, TimeSpan.Zero)));
+        Assert.Equal(new DateOnly(2026, 11, 21), VietnamCalendar.DateAt(new DateTimeOffset(2026, 11, 21, 16, 59, 59, TimeSpan.Zero)));
     }
 
     [Fact]

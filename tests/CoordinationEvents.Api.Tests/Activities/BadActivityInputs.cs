@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 
 namespace CoordinationEvents.Api.Tests.Activities;
@@ -11,7 +12,7 @@ namespace CoordinationEvents.Api.Tests.Activities;
 /// broken, so the expected key is the only one. Rows: (string name, string json, string expectedKey,
 /// bool isJsonShapeError). JSON-shape errors are found by System.Text.Json before validation: the HTTP layer
 /// maps the exception's path (<c>$.occurredOn</c>) to the key (<c>occurredOn</c>), <c>$</c> for the body as a
-/// whole; it must deserialize with <see cref="ActivityJson.Options"/> (unknown fields refused). "Future" dates
+/// whole; it must deserialize with <see cref="JsonInput.Options"/> (unknown fields refused). "Future" dates
 /// are in 2099 so that the cases hold on a live server whatever its date.
 /// </summary>
 public static class BadActivityInputs

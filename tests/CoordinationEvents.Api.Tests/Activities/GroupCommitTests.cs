@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Testing;
@@ -28,7 +29,7 @@ public sealed class GroupCommitTests
         var node = System.Text.Json.Nodes.JsonNode.Parse(ActivityExamples.ByKind["patrol"])!;
         node["externalId"] = externalId;
         var body = JsonSerializer.Deserialize<JsonElement>(node.ToJsonString());
-        var outcome = ActivityValidation.Validate(body, SeedUnitLookup.Instance, new DateOnly(2026, 1, 1));
+        var outcome = ActivityRules.Check(body, SeedUnitLookup.Instance, new DateOnly(2026, 1, 1));
         Assert.True(outcome.IsValid, string.Join("; ", outcome.Errors.Select(e => $"{e.Key}: {string.Join(",", e.Value)}")));
         return new RecordRequest(outcome.Content!, client, null);
     }
@@ -44,7 +45,7 @@ public sealed class GroupCommitTests
         options.Projections.Add(new Poison("gc-poison"), ProjectionLifecycle.Inline, "poison");
         using var store = new DocumentStore(options);
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        var groupCommit = new GroupCommit(new ActivityCommands(store, TimeProvider.System, NullLogger<ActivityCommands>.Instance), NullLogger<GroupCommit>.Instance);
+        var groupCommit = new GroupCommit(new ActivityRecorder(store, new UnitDirectory(db, TimeProvider.System), TimeProvider.System, NullLogger<ActivityRecorder>.Instance), NullLogger<GroupCommit>.Instance);
         var requests = Enumerable.Range(0, 120).Select(i => Request(i == 60 ? "gc-poison" : $"gc-{i % 100}")).ToArray();
         // Queue them all before the workers start, so that they are certainly combined.
         var answers = requests.Select(r => groupCommit.RecordAsync(r, CancellationToken.None)).ToArray();

@@ -1,16 +1,10 @@
-using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Units;
 
 namespace CoordinationEvents.Api.Tests.Activities;
 
-/// <summary>The seeded unit tree as an <see cref="IUnitLookup"/>, in memory.</summary>
-public sealed class SeedUnitLookup : IUnitLookup
+/// <summary>The seeded unit tree, in memory.</summary>
+public static class SeedUnitLookup
 {
-    public static readonly SeedUnitLookup Instance = new();
-
-    readonly Dictionary<string, string> typeById = UnitSeed.Units.ToDictionary(u => u.UnitId, u => u.Type, StringComparer.Ordinal);
-
-    public bool Exists(string unitId) => typeById.ContainsKey(unitId);
-
-    public string? TypeOf(string unitId) => typeById.GetValueOrDefault(unitId);
+    public static readonly UnitTree Instance = new(UnitSeed.Units.Select(u => new Unit(u.UnitId, u.Name, u.Type, u.ParentId)));
 }

@@ -1,4 +1,4 @@
-using CoordinationEvents.Api.Auth;
+using CoordinationEvents.Api.Core;
 
 namespace CoordinationEvents.Api.Tests.Auth;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.Api.Auth;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

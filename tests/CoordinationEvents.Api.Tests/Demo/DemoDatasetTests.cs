@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Reports;
 using CoordinationEvents.Api.Units;

@@ -1,5 +1,5 @@
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.Api.Http;
+using CoordinationEvents.Api.Core;
 using JasperFx;
 using Marten.Exceptions;
 using Microsoft.AspNetCore.Http;
@@ -22,7 +22,7 @@ public sealed class ProblemMappingTests
 
     [Fact]
     public void A_stale_IfMatch_is_412() =>
-        Assert.Equal(412, StatusFor(new StaleVersionException(Guid.NewGuid(), 2, 3)));
+        Assert.Equal(412, StatusFor(new StaleVersionException(2)));
 
     [Fact]
     public void Martens_concurrency_check_at_commit_is_412_with_IfMatch_and_409_without() =>

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Imports;
 using CoordinationEvents.Api.Tests.Infrastructure;
@@ -23,13 +24,13 @@ public sealed class ImportApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         var lines = Enumerable.Range(0, 2_100).Select(i => Activity(i, $"cnt-{i}")).ToList();
         var problems = new Dictionary<string, string>(); // what → expected error key
         void At(int index, string what, string line, string? key) { lines.Insert(index, line); if (key is not null) problems[what] = key; }
-        At(10, "malformed", """{"externalId": "cnt-broken", "kind": """, ActivityJson.BodyKey);
+        At(10, "malformed", """{"externalId": "cnt-broken", "kind": """, JsonInput.BodyKey);
         At(20, "blank", "", null);
         At(21, "spaces", "   \t", null);
         At(500, "kind", Activity(0, "cnt-kind", n => n["kind"] = "picnic"), "kind");
         At(1_500, "unit", Activity(0, "cnt-unit", n => n["unitId"] = "no-such-unit"), "unitId");
-        At(1_600, "array", "[1, 2]", ActivityJson.BodyKey);
-        At(1_700, "huge", Activity(0, "cnt-huge", n => n["summary"] = new string('x', ImportEndpoints.MaxLineBytes)), ActivityJson.BodyKey);
+        At(1_600, "array", "[1, 2]", JsonInput.BodyKey);
+        At(1_700, "huge", Activity(0, "cnt-huge", n => n["summary"] = new string('x', StartImportEndpoint.MaxLineBytes)), JsonInput.BodyKey);
         lines.Add(Activity(5, "cnt-5"));                                        // the same again: a duplicate
         problems["conflict"] = "externalId";
         lines.Add(Activity(7, "cnt-7", n => n["summary"] = "Nội dung khác")); // other content: a conflict
@@ -42,7 +43,7 @@ public sealed class ImportApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         var sent = lines.Count - 2; // the two blank lines are skipped
         Assert.Equal("queued", accepted.GetProperty("status").GetString());
         Assert.Equal(sent, accepted.GetProperty("lines").GetInt32());
-        Assert.Equal((sent + ImportEndpoints.ChunkSize - 1) / ImportEndpoints.ChunkSize, accepted.GetProperty("chunks").GetInt32());
+        Assert.Equal((sent + StartImportEndpoint.ChunkSize - 1) / StartImportEndpoint.ChunkSize, accepted.GetProperty("chunks").GetInt32());
 
         var state = await WaitForAsync(reporter, location);
         Assert.Equal((2_102, 1, 5, 1), Counts(state));
@@ -59,11 +60,11 @@ public sealed class ImportApiTests(ApiFactory api) : IClassFixture<ApiFactory>
             Assert.Equal(status, entry.GetProperty("status").GetString());
             Assert.True(entry.GetProperty("errors").TryGetProperty(key, out var messages) && messages.GetArrayLength() > 0, entry.ToString());
         }
-        Expect(11, "invalid", ActivityJson.BodyKey);
+        Expect(11, "invalid", JsonInput.BodyKey);
         Expect(LineOf("cnt-kind"), "invalid", "kind");
         Expect(LineOf("cnt-unit"), "invalid", "unitId");
-        Expect(LineOf("[1, 2]"), "invalid", ActivityJson.BodyKey);
-        Expect(LineOf("cnt-huge"), "invalid", ActivityJson.BodyKey);
+        Expect(LineOf("[1, 2]"), "invalid", JsonInput.BodyKey);
+        Expect(LineOf("cnt-huge"), "invalid", JsonInput.BodyKey);
         Expect(lines.Count - 2, "conflict", "externalId");
 
         // Paged by line number.
@@ -170,8 +171,8 @@ public sealed class ImportApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         await (await reporter.PostAsync("/api/v1/imports", new StringContent(line, Encoding.UTF8, "application/json"))).AssertProblemAsync(415);
         await (await reporter.PostAsync("/api/v1/imports", new ByteArrayContent(Encoding.UTF8.GetBytes(line)))).AssertProblemAsync(415);
         await (await reporter.PostAsync("/api/v1/imports", new StringContent(line, Encoding.Latin1, "application/x-ndjson"))).AssertProblemAsync(415);
-        await (await reporter.PostAsync("/api/v1/imports", new LinesContent([]))).AssertProblemAsync(400, ActivityJson.BodyKey);
-        await (await reporter.PostAsync("/api/v1/imports", new LinesContent(["", "  ", "\r"]))).AssertProblemAsync(400, ActivityJson.BodyKey);
+        await (await reporter.PostAsync("/api/v1/imports", new LinesContent([]))).AssertProblemAsync(400, JsonInput.BodyKey);
+        await (await reporter.PostAsync("/api/v1/imports", new LinesContent(["", "  ", "\r"]))).AssertProblemAsync(400, JsonInput.BodyKey);
 
         await (await reporter.GetAsync($"/api/v1/imports/{Guid.NewGuid()}")).AssertProblemAsync(404);
         var (location, _) = await StartAsync(reporter, [Activity(0, "refused-ok")]);
@@ -179,7 +180,7 @@ public sealed class ImportApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         await (await reporter.GetAsync(location + "?invalidAfter=-1")).AssertProblemAsync(400, "invalidAfter");
 
         // Too many lines: 413 (a second instance on the same database, with the limit lowered to 10 lines).
-        var small = new ApiFactory(api.ConnectionString, new Dictionary<string, string?> { [ImportEndpoints.MaxLinesSetting] = "10" });
+        var small = new ApiFactory(api.ConnectionString, new Dictionary<string, string?> { [StartImportEndpoint.MaxLinesSetting] = "10" });
         await small.InitializeAsync();
         try
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Xunit.Abstractions;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Imports;
 using CoordinationEvents.Api.Tests.Infrastructure;
 using CoordinationEvents.Testing;
@@ -106,7 +107,7 @@ public sealed class ImportDurabilityTests(ITestOutputHelper output)
                 select 0;
                 """);
             using var reporter = api.Reporter;
-            var (location, _) = await StartAsync(reporter, Enumerable.Range(0, ImportEndpoints.ChunkSize * 5 / 2).Select(i => Activity(i, $"failing-{i}")));
+            var (location, _) = await StartAsync(reporter, Enumerable.Range(0, StartImportEndpoint.ChunkSize * 5 / 2).Select(i => Activity(i, $"failing-{i}")));
             var watch = Stopwatch.StartNew();
             JsonElement state;
             do
@@ -118,11 +119,11 @@ public sealed class ImportDurabilityTests(ITestOutputHelper output)
             Assert.Equal("failed", state.GetProperty("status").GetString());
             Assert.Contains("Chunk 2 could not be recorded", state.GetProperty("failure").GetString());
             Assert.Equal(1, state.GetProperty("chunksDone").GetInt32());
-            Assert.Equal((ImportEndpoints.ChunkSize, 0, 0, 0), Counts(state));
+            Assert.Equal((StartImportEndpoint.ChunkSize, 0, 0, 0), Counts(state));
             Assert.Equal(JsonValueKind.String, state.GetProperty("completedAt").ValueKind);
             // The failed chunk's events were rolled back with its result (Marten fills the sequence numbers they had
             // taken with tombstone events, which are not activities); its message is a dead letter.
-            Assert.Equal(ImportEndpoints.ChunkSize, await ActivityEventsAsync(database));
+            Assert.Equal(StartImportEndpoint.ChunkSize, await ActivityEventsAsync(database));
             Assert.Equal(1, await api.ScalarAsync("select count(*) from wolverine_dead_letters"));
             Assert.True(await api.ScalarAsync("select count(*) from mt_events where type = 'tombstone'") > 0, "the rolled-back attempts should have left tombstones");
 
@@ -131,7 +132,7 @@ public sealed class ImportDurabilityTests(ITestOutputHelper output)
             await api.AssertStatisticsConsistentAsync();
             using var analyst = api.Analyst;
             var feed = await analyst.GetFromJsonAsync<JsonElement>("/api/v1/feed?limit=1000");
-            Assert.Equal(ImportEndpoints.ChunkSize, feed.GetProperty("events").GetArrayLength());
+            Assert.Equal(StartImportEndpoint.ChunkSize, feed.GetProperty("events").GetArrayLength());
             Assert.All(feed.GetProperty("events").EnumerateArray(), e => Assert.Equal("activity-recorded", e.GetProperty("type").GetString()));
         }
         finally

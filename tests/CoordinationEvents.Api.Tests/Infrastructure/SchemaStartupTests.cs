@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Testing;
 using Microsoft.AspNetCore.Hosting;

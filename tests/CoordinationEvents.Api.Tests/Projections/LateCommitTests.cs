@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Tests.Infrastructure;
 using Marten;
@@ -26,12 +27,12 @@ public sealed class LateCommitTests(ApiFactory api, ITestOutputHelper output) : 
     {
         var node = JsonNode.Parse(ActivityExamples.ByKind["patrol"])!.AsObject();
         node["externalId"] = externalId;
-        var outcome = ActivityValidation.Validate(JsonSerializer.Deserialize<JsonElement>(node.ToJsonString()), SeedUnits(), new DateOnly(2026, 1, 1));
+        var outcome = ActivityRules.Check(JsonSerializer.Deserialize<JsonElement>(node.ToJsonString()), SeedUnits(), new DateOnly(2026, 1, 1));
         Assert.True(outcome.IsValid);
         return outcome.Content!;
     }
 
-    static IUnitLookup SeedUnits() => Tests.Activities.SeedUnitLookup.Instance;
+    static UnitTree SeedUnits() => Tests.Activities.SeedUnitLookup.Instance;
 
     string Body(string externalId)
     {
@@ -50,7 +51,7 @@ public sealed class LateCommitTests(ApiFactory api, ITestOutputHelper output) : 
         var id = ActivityIds.For("late-commit-tests", externalId);
         await using (var session = store.LightweightSession(SessionOptions.ForTransaction(tx)))
         {
-            session.Events.StartStream<CoordinationEvents.Api.Activities.Activity>(id, ActivityCommands.Wrap(
+            session.Events.StartStream<CoordinationEvents.Api.Activities.Activity>(id, ActivityEventTypes.Wrap(
                 new ActivityRecorded(id, "late-commit-tests", Content(externalId), DateTimeOffset.UtcNow), "late-commit-tests", null));
             await session.SaveChangesAsync();
         }

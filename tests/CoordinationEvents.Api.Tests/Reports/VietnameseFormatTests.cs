@@ -1,3 +1,4 @@
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Reports;
 
 namespace CoordinationEvents.Api.Tests.Reports;

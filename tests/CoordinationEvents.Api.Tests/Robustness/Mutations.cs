@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 
 namespace CoordinationEvents.Api.Tests.Robustness;

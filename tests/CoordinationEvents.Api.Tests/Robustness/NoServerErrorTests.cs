@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CoordinationEvents.Api.Activities;
-using CoordinationEvents.Api.Auth;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Units;
 

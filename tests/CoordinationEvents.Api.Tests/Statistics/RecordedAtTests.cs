@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Testing;
 using Npgsql;

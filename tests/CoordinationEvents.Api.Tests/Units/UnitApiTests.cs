@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Tests.Infrastructure;
 
 namespace CoordinationEvents.Api.Tests.Units;

@@ -1,3 +1,4 @@
+using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Statistics;
@@ -13,7 +14,7 @@ using Wolverine.Marten;
 // The idiomatic peer of POST /api/v1/activities (issue 10): one Wolverine.Http endpoint, one Marten session and
 // one transaction per request, no group commit. Same store options (ServiceSetup.EventStoreOptions: Quick append,
 // the inline activity read model, the async statistics projection under a HotCold daemon), same pool settings,
-// same validation (ActivityValidation.Validate) and the same deterministic stream id as the service. Left out: API
+// same validation (ActivityRules.Check) and the same deterministic stream id as the service. Left out: API
 // keys and unit scopes (the bench's reporter key has no scope, so the service only reads the header), the strict
 // body reader and problem documents; a duplicate externalId is not looked up (the bench posts only new ones: the
 // stream's primary key would refuse it).
@@ -51,13 +52,13 @@ public static class PeerEndpoint
     {
         var named = new[] { request.UnitId, request.Location?.CommuneId }.Concat(request.PartnerUnitIds ?? []);
         var tree = await units.GetKnowingAsync(named, ct);
-        var outcome = ActivityValidation.Validate(request, tree, ActivityEndpoints.TodayInVietnam(clock));
+        var outcome = ActivityRules.Check(request, tree, ActivityEndpoints.TodayInVietnam(clock));
         if (!outcome.IsValid) return Results.ValidationProblem(outcome.Errors.ToDictionary(e => e.Key, e => e.Value));
         var content = outcome.Content!;
         const string client = "bench-peer";
         var id = ActivityIds.For(client, content.ExternalId);
         var events = Activity.Decide(new RecordActivity(id, client, content, clock.GetUtcNow()), Activity.Initial);
-        session.Events.StartStream<Activity>(id, events.Select(e => ActivityCommands.Wrap(e, client, http.TraceIdentifier)).ToArray());
+        session.Events.StartStream<Activity>(id, events.Select(e => ActivityEventTypes.Wrap(e, client, http.TraceIdentifier)).ToArray());
         await session.SaveChangesAsync(ct);
         return Results.Created($"/api/v1/activities/{id}", new ActivityWritten(id, events.Length));
     }
