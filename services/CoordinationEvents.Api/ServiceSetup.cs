@@ -42,7 +42,6 @@ public static class ServiceSetup
         services.AddSingleton<IValidator<ActivityRequest>, ActivityRequestCheck>();
         services.AddSingleton<IValidator<RetractionRequest>, RetractionRequestValidator>();
         services.AddSingleton<IValidator<UnitRequest>, UnitRequestValidator>();
-        services.AddSingleton<ConsistencyCheck>();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
         // Statistics:Inline=true applies the statistics in each append's transaction instead of the daemon's. It is

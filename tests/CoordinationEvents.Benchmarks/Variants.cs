@@ -62,7 +62,7 @@ public static class Variants
         await StatisticsBench.WaitForHighWaterMarkAsync(db);
         await StatisticsBench.RebuildAsync(service, db);
         // Marten writes a 'tombstone' event for the sequence numbers of an append that failed (here: the inline
-        // service's deadlocks); the service's verify reads every event and answers 500 on one (ConsistencyCheck.cs).
+        // service's deadlocks); the service's verify reads every event and answers 500 on one (Admin/VerifyFigures.cs).
         var tombstones = await BenchServer.ScalarAsync<long>(db, "select count(*) from mt_events where type = 'tombstone'");
         string verified;
         try

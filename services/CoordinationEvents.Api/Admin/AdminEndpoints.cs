@@ -26,7 +26,7 @@ public sealed record ProjectionsResponse(long Head, long HighWaterMark, bool Run
 
 public sealed record RebuildAccepted(string Name, string Status);
 
-/// <summary>What administrators watch: projections, their lag, rebuilds and the consistency check.</summary>
+/// <summary>What administrators watch: projections, their lag and rebuilds.</summary>
 public static class AdminEndpoints
 {
     public static async Task<ProjectionsResponse> StatusAsync(NpgsqlDataSource db, bool runsHere, CancellationToken ct)
@@ -67,9 +67,4 @@ public static class AdminEndpoints
             return TypedResults.Problem($"There is no projection '{name}'. Known: {StatisticsProjection.ProjectionName}.", statusCode: 404, title: "Not found");
         return TypedResults.Accepted("/api/v1/admin/projections", new RebuildAccepted(name, "requested"));
     }
-
-    [WolverineGet("/api/v1/admin/verify", Name = "Verify"), Authorize(Policy = Policies.Admin), Tags("Admin")]
-    [EndpointSummary("Recomputes the statistics from the raw events and compares them with the projection at its position. Zero differences expected.")]
-    public static async Task<Ok<ConsistencyReport>> Verify(ConsistencyCheck check, CancellationToken ct) =>
-        TypedResults.Ok(await check.RunAsync(ct));
 }
