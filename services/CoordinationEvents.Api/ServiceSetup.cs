@@ -34,7 +34,6 @@ public static class ServiceSetup
         services.AddActivities();
         services.AddUnits();
         services.AddStatistics();
-        services.AddSingleton<ConsistencyCheck>();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
         services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>()))

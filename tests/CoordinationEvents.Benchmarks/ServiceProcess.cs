@@ -221,7 +221,7 @@ public static class Verification
         var body = await response.Content.ReadAsStringAsync();
         if (response.StatusCode != HttpStatusCode.OK)
             throw new InvalidOperationException($"verify {when}: GET /api/v1/admin/verify answered {(int)response.StatusCode}: {body}");
-        var report = System.Text.Json.JsonSerializer.Deserialize<CoordinationEvents.Api.Statistics.ConsistencyReport>(body, CoordinationEvents.Api.Core.StoreJson.Options)
+        var report = System.Text.Json.JsonSerializer.Deserialize<CoordinationEvents.Api.Admin.ConsistencyReport>(body, CoordinationEvents.Api.Core.StoreJson.Options)
             ?? throw new InvalidOperationException($"verify {when}: no report");
         var result = new VerifyResult(when, report.EventsChecked, report.ActiveActivities, report.CellsCompared, report.StocksCompared, report.DifferenceCount,
             report.Position, watch.Elapsed.TotalSeconds);
