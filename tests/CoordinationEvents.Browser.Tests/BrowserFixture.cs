@@ -84,14 +84,17 @@ public sealed class BrowserFixture : IAsyncLifetime
         return client;
     }
 
-    /// <summary>A new browser context (its own sessionStorage) and page, at 1366×768 unless told otherwise.</summary>
-    public async Task<IPage> NewPageAsync(int width = 1366, int height = 768)
+    /// <summary>
+    /// A new browser context (its own sessionStorage) and page, at 1366×768 and in Vietnamese unless told otherwise
+    /// (<paramref name="locale"/> is the browser's language, e.g. en-US).
+    /// </summary>
+    public async Task<IPage> NewPageAsync(int width = 1366, int height = 768, string locale = "vi-VN")
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = BaseUrl,
             ViewportSize = new ViewportSize { Width = width, Height = height },
-            Locale = "vi-VN",
+            Locale = locale,
             TimezoneId = "Asia/Ho_Chi_Minh",
             AcceptDownloads = true,
         });

@@ -11,10 +11,15 @@ public sealed class DashboardTests(BrowserFixture fixture)
 {
     const string PhongThoReview = "/api/v1/statistics?from=2019-01-01&to=2024-12-31&unitId=phong-tho";
 
-    /// <summary>Opens the page (with the given query string), types the key and waits for the first figures.</summary>
-    async Task<IPage> OpenAsync(string query = "", string key = BrowserFixture.AnalystKey, int width = 1366, int height = 768)
+    /// <summary>
+    /// Opens the page (with the given query string), types the key and waits for the first figures. With
+    /// <paramref name="problems"/>, every console error, page error, failed request and HTTP error answer is added to it.
+    /// </summary>
+    async Task<IPage> OpenAsync(string query = "", string key = BrowserFixture.AnalystKey, int width = 1366, int height = 768,
+        string locale = "vi-VN", List<string>? problems = null)
     {
-        var page = await fixture.NewPageAsync(width, height);
+        var page = await fixture.NewPageAsync(width, height, locale);
+        if (problems is not null) Watch(page, problems);
         await page.GotoAsync("/dashboard" + query);
         await page.Locator("#api-key").FillAsync(key);
         await page.Locator("#key-submit").ClickAsync();
@@ -60,8 +65,8 @@ public sealed class DashboardTests(BrowserFixture fixture)
         await page.Locator("#preset").SelectOptionAsync("review");
         await WaitForFiguresAsync(page, PhongThoReview + "&groupBy=kind");
 
-        Assert.Equal("2019-01-01", await page.Locator("#from").InputValueAsync());
-        Assert.Equal("2024-12-31", await page.Locator("#to").InputValueAsync());
+        Assert.Equal("01/01/2019", await page.Locator("#from").InputValueAsync());
+        Assert.Equal("31/12/2024", await page.Locator("#to").InputValueAsync());
         var patrols = page.Locator("#figures-table tr[data-key='patrol'][data-metric='patrols'] td.value");
         Assert.Equal("1.236", (await patrols.TextContentAsync())?.Trim());
         Assert.Equal("7.920", (await page.Locator("#figures-table tr[data-key='patrol'][data-metric='patrolParticipants'] td.value").TextContentAsync())?.Trim());
@@ -92,24 +97,25 @@ public sealed class DashboardTests(BrowserFixture fixture)
     }
 
     [Fact]
-    public async Task A_breakdown_by_month_gives_one_row_per_month_and_stocks_at_the_period_end()
+    public async Task A_breakdown_by_month_gives_one_column_per_month_and_stocks_at_each_period_end()
     {
         var page = await OpenAsync("?unit=phong-tho&preset=review");
         await page.Locator("#by").SelectOptionAsync("month");
         await WaitForFiguresAsync(page, PhongThoReview + "&groupBy=month");
 
-        var rows = await page.Locator("#figures-table tbody tr th").AllTextContentsAsync();
-        Assert.Equal(72, rows.Count);
-        Assert.Equal(72, rows.Distinct().Count());
-        Assert.Equal("Tháng 01/2019", rows[0].Trim());
-        Assert.Equal("Tháng 12/2024", rows[^1].Trim());
-        // Self-management is a stock: the line below the months gives the stock at 31/12/2024, not a sum.
-        Assert.Equal("63", (await page.Locator("#figures-table tfoot td[data-metric='selfManagedCollectives']").TextContentAsync())?.Trim());
-        Assert.Equal("1.236", (await page.Locator("#figures-table tfoot td[data-metric='patrols']").TextContentAsync())?.Trim());
+        var months = await page.Locator("#figures-table thead th.period").AllTextContentsAsync();
+        Assert.Equal(72, months.Count);
+        Assert.Equal(72, months.Distinct().Count());
+        Assert.Equal("Tháng 01/2019", months[0].Trim());
+        Assert.Equal("Tháng 12/2024", months[^1].Trim());
+        Assert.Equal("Cả kỳ", (await page.Locator("#figures-table thead th.whole").TextContentAsync())?.Trim());
+        // Self-management is a stock: the whole period's column gives the stock at 31/12/2024, not a sum.
+        var collectives = page.Locator("#figures-table tr[data-metric='selfManagedCollectives']");
+        Assert.Equal("63", (await collectives.Locator("td[data-period='all']").TextContentAsync())?.Trim());
+        Assert.Equal("1.236", (await page.Locator("#figures-table tr[data-metric='patrols'] td[data-period='all']").TextContentAsync())?.Trim());
         // Each month shows the stock at its end: the last month's is the period's, an earlier one is smaller.
-        var collectives = page.Locator("#figures-table tbody td[data-metric='selfManagedCollectives']");
-        Assert.Equal("63", (await collectives.Nth(71).TextContentAsync())?.Trim());
-        Assert.True(int.Parse((await collectives.Nth(35).TextContentAsync())!.Trim().Replace(".", "")) < 63);
+        Assert.Equal("63", (await collectives.Locator("td[data-period='2024-12']").TextContentAsync())?.Trim());
+        Assert.True(int.Parse((await collectives.Locator("td[data-period='2021-12']").TextContentAsync())!.Trim().Replace(".", "")) < 63);
         Assert.Equal("line", await page.EvaluateAsync<string>("() => window.ceDashboard.chart.config.type"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot("dashboard-by-month") });
     }
@@ -130,16 +136,19 @@ public sealed class DashboardTests(BrowserFixture fixture)
     }
 
     [Fact]
-    public async Task One_kind_by_year_has_its_metrics_as_columns_and_the_chart_follows_the_chosen_metric()
+    public async Task One_kind_by_year_has_its_metrics_down_the_side_and_the_chart_follows_the_chosen_metric()
     {
         var page = await OpenAsync("?unit=phong-tho&preset=review&by=year");
         await page.Locator("#kind-list input[value='patrol']").CheckAsync();
         await WaitForFiguresAsync(page, PhongThoReview + "&kind=patrol&groupBy=year");
         Assert.Equal("patrols", await page.Locator("#chart-metric").InputValueAsync());
-        var columns = await page.Locator("#figures-table thead th").AllInnerTextsAsync();
-        Assert.Equal(7, columns.Count); // the year, activities and patrol's five metrics
-        Assert.StartsWith("Số lần tuần tra", columns[2]);
-        Assert.Equal(6, await page.Locator("#figures-table tbody tr").CountAsync());
+        var years = await page.Locator("#figures-table thead th.period").AllInnerTextsAsync();
+        Assert.Equal(["Năm 2019", "Năm 2020", "Năm 2021", "Năm 2022", "Năm 2023", "Năm 2024"], years.Select(y => y.Replace('\n', ' ').Trim()));
+        // The kind's heading, then activities and patrol's five metrics.
+        var metrics = await page.Locator("#figures-table tbody tr[data-metric]").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.metric)");
+        Assert.Equal(["activities", "patrols", "patrolParticipants", "markersInspected", "intrusionsDetected", "distanceKm"], metrics);
+        Assert.StartsWith("Số lần tuần tra", await page.Locator("#figures-table tr[data-metric='patrols'] th").InnerTextAsync());
+        Assert.Equal("Tuần tra", (await page.Locator("#figures-table tr.group th").InnerTextAsync()).Trim());
 
         await page.Locator("#chart-metric").SelectOptionAsync("patrolParticipants");
         await page.WaitForFunctionAsync("() => window.ceDashboard.chart.data.datasets[0].label === 'Lượt người tham gia tuần tra'");
@@ -157,11 +166,12 @@ public sealed class DashboardTests(BrowserFixture fixture)
         await page.Locator("#quarter-year").DispatchEventAsync("change");
         await page.Locator("#quarter").SelectOptionAsync("2");
         await WaitForFiguresAsync(page, "/api/v1/statistics?from=2023-04-01&to=2023-06-30&unitId=phong-tho&groupBy=kind");
-        Assert.Equal("2023-04-01", await page.Locator("#from").InputValueAsync());
-        Assert.Equal("2023-06-30", await page.Locator("#to").InputValueAsync());
+        Assert.Equal("01/04/2023", await page.Locator("#from").InputValueAsync());
+        Assert.Equal("30/06/2023", await page.Locator("#to").InputValueAsync());
 
-        await page.Locator("#from").FillAsync("2024-05-01");
-        await page.Locator("#to").FillAsync("2024-01-31");
+        await page.Locator("#from").FillAsync("01/05/2024");
+        await page.Locator("#to").FillAsync("31/01/2024");
+        await page.Locator("#to").PressAsync("Enter");
         await page.Locator("#error", new PageLocatorOptions { HasTextString = "Ngày kết thúc không được trước ngày bắt đầu" }).WaitForAsync();
         Assert.Equal("custom", await page.Locator("#preset").InputValueAsync());
     }
@@ -259,8 +269,8 @@ public sealed class DashboardTests(BrowserFixture fixture)
         var page = await OpenAsync();
         await ChoosePhongThoAsync(page);
         await page.Locator("#preset").SelectOptionAsync("custom");
-        await page.Locator("#from").FillAsync("2021-01-01");
-        await page.Locator("#to").FillAsync("2022-06-30");
+        await page.Locator("#from").FillAsync("01/01/2021");
+        await page.Locator("#to").FillAsync("30/06/2022");
         await page.Locator("#kind-list input[value='patrol']").CheckAsync();
         await page.Locator("#kind-list input[value='crime-bust']").CheckAsync();
         await page.Locator("#by").SelectOptionAsync("quarter");
@@ -275,13 +285,13 @@ public sealed class DashboardTests(BrowserFixture fixture)
         await WaitForFiguresAsync(other, statistics);
         Assert.Equal("phong-tho", await other.Locator("#unit").InputValueAsync());
         Assert.Equal("custom", await other.Locator("#preset").InputValueAsync());
-        Assert.Equal("2021-01-01", await other.Locator("#from").InputValueAsync());
-        Assert.Equal("2022-06-30", await other.Locator("#to").InputValueAsync());
+        Assert.Equal("01/01/2021", await other.Locator("#from").InputValueAsync());
+        Assert.Equal("30/06/2022", await other.Locator("#to").InputValueAsync());
         Assert.Equal("quarter", await other.Locator("#by").InputValueAsync());
         Assert.True(await other.Locator("#kind-list input[value='patrol']").IsCheckedAsync());
         Assert.True(await other.Locator("#kind-list input[value='crime-bust']").IsCheckedAsync());
         Assert.False(await other.Locator("#kind-list input[value='meeting']").IsCheckedAsync());
-        Assert.Equal(6, await other.Locator("#figures-table tbody tr").CountAsync());
+        Assert.Equal(6, await other.Locator("#figures-table thead th.period").CountAsync());
         Assert.Equal(table, await other.Locator("#figures-table").InnerTextAsync());
     }
 
@@ -319,6 +329,13 @@ public sealed class DashboardTests(BrowserFixture fixture)
         await page.EvaluateAsync("() => document.getElementById('panel-figures').scrollIntoView()");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot("dashboard-phone-figures") });
 
+        // The choices are folded away behind a line that says what they are; the button opens them.
+        Assert.False(await page.Locator("#choices").IsVisibleAsync());
+        Assert.Contains("Phong Thổ", await page.Locator("#choices-summary-text").TextContentAsync());
+        await page.Locator("#choices-toggle").ClickAsync();
+        Assert.True(await page.Locator("#unit-search").IsVisibleAsync());
+        Assert.Equal("true", await page.Locator("#choices-toggle").GetAttributeAsync("aria-expanded"));
+
         // Every control has a label, and Tab walks through them in order.
         var unlabelled = await page.EvaluateAsync<string[]>("""
             () => [...document.querySelectorAll('#main input, #main select')]
@@ -337,5 +354,201 @@ public sealed class DashboardTests(BrowserFixture fixture)
         Assert.Contains("preset", reached);
         Assert.Contains("from", reached);
         Assert.Contains("kind", reached);
+    }
+
+    // ---- Issue 20: the dashboard reads like the officials' reports, on a desk and on a phone ---------------------
+
+    /// <summary>Adds to <paramref name="problems"/> every console error, uncaught error, failed request and HTTP error answer.</summary>
+    static void Watch(IPage page, List<string> problems)
+    {
+        page.Console += (_, message) => { if (message.Type == "error") lock (problems) problems.Add($"console: {message.Text}"); };
+        page.PageError += (_, error) => { lock (problems) problems.Add($"page error: {error}"); };
+        page.RequestFailed += (_, request) => { lock (problems) problems.Add($"failed: {request.Method} {request.Url} {request.Failure}"); };
+        page.Response += (_, response) => { if (response.Status >= 400) lock (problems) problems.Add($"{response.Status}: {response.Request.Method} {response.Url}"); };
+    }
+
+    /// <summary>The table's cell of a metric in a period ("2022", "2022-Q3", "2022-07", or "all" for the whole period).</summary>
+    static ILocator Figure(IPage page, string metric, string period) =>
+        page.Locator($"#figures-table tr[data-metric='{metric}'] td[data-period='{period}']");
+
+    [Fact]
+    public async Task By_year_the_metrics_go_down_the_side_grouped_by_kind_and_the_years_across_the_top()
+    {
+        var page = await OpenAsync("?unit=phong-tho&preset=review&by=year");
+        await WaitForFiguresAsync(page, PhongThoReview + "&groupBy=year");
+
+        var headers = (await page.Locator("#figures-table thead th").AllInnerTextsAsync()).Select(h => h.Replace('\n', ' ').Trim()).ToArray();
+        Assert.Equal(["Chỉ tiêu", "Năm 2019", "Năm 2020", "Năm 2021", "Năm 2022", "Năm 2023", "Năm 2024", "Cả kỳ"], headers);
+        // Grouped under their kind as in the kind view, in the catalog's order.
+        var groups = (await page.Locator("#figures-table tr.group th").AllInnerTextsAsync()).Select(g => g.Trim()).ToArray();
+        Assert.Equal("Tuần tra", groups[0]);
+        Assert.Contains("Tự quản đường biên, cột mốc", groups);
+        Assert.Equal("1.236", (await Figure(page, "patrols", "all").TextContentAsync())?.Trim());
+        var yearly = await page.Locator("#figures-table tr[data-metric='patrols'] td:not(.whole)")
+            .EvaluateAllAsync<int[]>("cells => cells.map(c => Number(c.textContent.trim().replaceAll('.', '')))");
+        Assert.Equal(6, yearly.Length);
+        Assert.Equal(1_236, yearly.Sum());
+        // Stocks at each year's end; the whole period's is the stock at 31/12/2024.
+        Assert.Equal("97,229", (await Figure(page, "selfManagedBorderKm", "all").TextContentAsync())?.Trim());
+        Assert.Equal("97,229", (await Figure(page, "selfManagedBorderKm", "2024").TextContentAsync())?.Trim());
+        Assert.Equal("63", (await Figure(page, "selfManagedCollectives", "2024").TextContentAsync())?.Trim());
+        // Amounts in đồng read in triệu đồng, the exact amount in the cell's title.
+        Assert.Contains("(triệu đồng)", await page.Locator("#figures-table tr[data-metric='goodsValueVnd'] th").InnerTextAsync());
+        Assert.EndsWith(" đồng", await Figure(page, "goodsValueVnd", "all").GetAttributeAsync("title"));
+        // The first column stays in view while the periods scroll.
+        Assert.Equal("sticky", await page.Locator("#figures-table tr[data-metric='patrols'] th").EvaluateAsync<string>("e => getComputedStyle(e).position"));
+        Assert.Equal("sticky", await page.Locator("#figures-table thead th").First.EvaluateAsync<string>("e => getComputedStyle(e).position"));
+    }
+
+    [Fact]
+    public async Task Twelve_months_fit_at_1366x768_without_scrolling_sideways()
+    {
+        var page = await OpenAsync("?unit=phong-tho&preset=custom&from=2022-01-01&to=2022-12-31&by=month");
+        await WaitForFiguresAsync(page, "/api/v1/statistics?from=2022-01-01&to=2022-12-31&unitId=phong-tho&groupBy=month");
+        Assert.Equal(12, await page.Locator("#figures-table thead th.period").CountAsync());
+        Assert.True(await page.EvaluateAsync<bool>("() => { const w = document.querySelector('.table-wrap'); return w.scrollWidth <= w.clientWidth; }"),
+            "twelve months do not fit at 1366×768");
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= innerWidth"));
+        var whole = await Figure(page, "patrols", "all").BoundingBoxAsync();
+        Assert.True(whole!.X + whole.Width <= 1366, $"the whole year's column ends at {whole.X + whole.Width}");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot("dashboard-12-months-1366x768"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task On_a_phone_a_district_officer_reads_Phong_Thos_patrols_for_2022_without_scrolling_sideways()
+    {
+        var page = await OpenAsync("?unit=phong-tho&preset=review&by=year", width: 390, height: 844);
+        await WaitForFiguresAsync(page, PhongThoReview + "&groupBy=year");
+
+        // The choices folded away once made; the page is no wider than the phone.
+        Assert.False(await page.Locator("#choices").IsVisibleAsync());
+        Assert.True(await page.Locator("#choices-toggle").IsVisibleAsync());
+        Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= innerWidth + 1"), "the page is wider than the phone");
+
+        var cell = Figure(page, "patrols", "2022");
+        await cell.ScrollIntoViewIfNeededAsync();
+        Assert.Equal(0, await page.Locator(".table-wrap").EvaluateAsync<int>("w => w.scrollLeft")); // nothing scrolled sideways
+        var box = await cell.BoundingBoxAsync();
+        Assert.True(box!.X >= 0 && box.X + box.Width <= 390, $"the 2022 patrols are at x {box.X}–{box.X + box.Width}, beyond 390");
+        var name = await page.Locator("#figures-table tr[data-metric='patrols'] th").BoundingBoxAsync();
+        Assert.True(name!.X >= 0 && name.X + name.Width <= box.X + 1);
+        Assert.StartsWith("Số lần tuần tra", await page.Locator("#figures-table tr[data-metric='patrols'] th").InnerTextAsync());
+        Assert.Matches(new Regex(@"^\d{1,3}(\.\d{3})*$"), (await cell.TextContentAsync())!.Trim());
+
+        // The chart: at most the six largest kinds and "khác", its legend below, tall enough to read.
+        var datasets = await page.EvaluateAsync<string[]>("() => window.ceDashboard.chart.data.datasets.map(d => d.label)");
+        Assert.InRange(datasets.Length, 2, 7);
+        Assert.StartsWith("khác", datasets[^1]);
+        Assert.Equal("bottom", await page.EvaluateAsync<string>("() => window.ceDashboard.chart.options.plugins.legend.position"));
+        var plot = await page.EvaluateAsync<double>("() => { const a = window.ceDashboard.chart.chartArea; return a.bottom - a.top; }");
+        Assert.True(plot >= 180, $"the plot is only {plot} px high");
+    }
+
+    [Fact]
+    public async Task An_analyst_and_an_admin_use_every_tab_with_a_clean_console()
+    {
+        foreach (var key in new[] { BrowserFixture.AnalystKey, BrowserFixture.AdminKey })
+        foreach (var (width, height) in new[] { (1366, 768), (390, 844) })
+        {
+            var problems = new List<string>();
+            var asked = new List<string>();
+            var page = await OpenAsync("?unit=phong-tho&preset=review", key, width, height, problems: problems);
+            page.Request += (_, request) => { lock (asked) asked.Add(new Uri(request.Url).AbsolutePath); };
+            await WaitForFiguresAsync(page, PhongThoReview + "&groupBy=kind");
+            if (width < 640) await page.Locator("#choices-toggle").ClickAsync();
+            foreach (var by in new[] { "year", "quarter", "month", "unit", "outcome", "kind" })
+            {
+                await page.Locator("#by").SelectOptionAsync(by);
+                await WaitForFiguresAsync(page, PhongThoReview + "&groupBy=" + by);
+                if (width < 640) await page.Locator("#choices-toggle").ClickAsync();
+            }
+            await page.Locator("#tab-report").ClickAsync();
+            await page.Locator("#report li").First.WaitForAsync();
+            await page.Locator("#tab-activities").ClickAsync();
+            await page.Locator("#activities li").First.WaitForAsync();
+            if (await page.Locator("#activities-more").IsVisibleAsync())
+            {
+                var before = await page.Locator("#activities li").CountAsync();
+                await page.Locator("#activities-more").ClickAsync();
+                await page.WaitForFunctionAsync("n => document.querySelectorAll('#activities li').length > n", before);
+            }
+            await page.Locator("#tab-figures").ClickAsync();
+            await page.Locator("#figures-table tbody").First.WaitForAsync();
+            if (key == BrowserFixture.AdminKey) await page.Locator("#lag").WaitForAsync();
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+
+            Assert.True(problems.Count == 0, $"{key} at {width}×{height}: {string.Join("; ", problems)}");
+            if (key == BrowserFixture.AnalystKey)
+                Assert.DoesNotContain(asked, path => path.StartsWith("/api/v1/admin/", StringComparison.Ordinal));
+            await page.Context.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_page_has_an_icon_and_favicon_ico_answers()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(fixture.BaseUrl) };
+        var html = await http.GetStringAsync("/dashboard");
+        Assert.Contains("<link rel=\"icon\" href=\"/dashboard/icon.svg\"", html);
+        foreach (var path in new[] { "/dashboard/icon.svg", "/favicon.ico" })
+        {
+            using var response = await http.GetAsync(path);
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("image/svg+xml", response.Content.Headers.ContentType?.MediaType);
+            Assert.StartsWith("<svg", (await response.Content.ReadAsStringAsync()).TrimStart());
+        }
+        // No inline scripts or event handlers: a Content-Security-Policy without 'unsafe-inline' will hold.
+        Assert.DoesNotMatch(new Regex(@"<script(?![^>]*\bsrc=)[^>]*>", RegexOptions.IgnoreCase), html);
+        Assert.DoesNotMatch(new Regex(@"\son[a-z]+\s*=", RegexOptions.IgnoreCase), html);
+        Assert.DoesNotContain("type=\"date\"", html);
+    }
+
+    [Fact]
+    public async Task Under_an_English_browser_dates_are_entered_and_shown_as_dd_mm_yyyy_and_the_URL_keeps_ISO()
+    {
+        var page = await OpenAsync("?unit=phong-tho&preset=review", locale: "en-US");
+        Assert.Equal("en-US", await page.EvaluateAsync<string>("() => navigator.language"));
+        Assert.Equal("01/01/2019", await page.Locator("#from").InputValueAsync());
+        Assert.Equal("31/12/2024", await page.Locator("#to").InputValueAsync());
+
+        await page.Locator("#to").FillAsync("31/12/2022");
+        await page.Locator("#to").PressAsync("Enter");
+        const string statistics = "/api/v1/statistics?from=2019-01-01&to=2022-12-31&unitId=phong-tho&groupBy=kind";
+        await WaitForFiguresAsync(page, statistics);
+        Assert.Contains("from=2019-01-01", page.Url);
+        Assert.Contains("to=2022-12-31", page.Url);
+        Assert.Equal("custom", await page.Locator("#preset").InputValueAsync());
+        Assert.Equal("31/12/2022", await page.Locator("#to").InputValueAsync());
+        Assert.Contains("từ 01/01/2019 đến 31/12/2022", await page.Locator("#figures-title").TextContentAsync());
+
+        // 1/3/2021 is the first of March, not January the third; 31/02 does not exist.
+        await page.Locator("#from").FillAsync("1/3/2021");
+        await page.Locator("#from").PressAsync("Enter");
+        await WaitForFiguresAsync(page, "/api/v1/statistics?from=2021-03-01&to=2022-12-31&unitId=phong-tho&groupBy=kind");
+        Assert.Equal("01/03/2021", await page.Locator("#from").InputValueAsync());
+        await page.Locator("#from").FillAsync("31/02/2022");
+        await page.Locator("#from").PressAsync("Enter");
+        await page.Locator("#error", new PageLocatorOptions { HasTextString = "31/02/2022" }).WaitForAsync();
+        Assert.Equal("true", await page.Locator("#from").GetAttributeAsync("aria-invalid"));
+        Assert.Contains("from=2021-03-01", page.Url);
+    }
+
+    [Fact]
+    public async Task Screenshots_of_the_kind_and_year_views_on_a_desk_and_on_a_phone()
+    {
+        foreach (var (width, height) in new[] { (1366, 768), (390, 844) })
+        foreach (var by in new[] { "kind", "year" })
+        {
+            var page = await OpenAsync($"?unit=phong-tho&preset=review&by={by}", width: width, height: height);
+            await WaitForFiguresAsync(page, PhongThoReview + "&groupBy=" + by);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot($"dashboard-{by}-{width}x{height}"), FullPage = true });
+            if (by == "year" && width == 1366)
+            {
+                // The README's picture (docs/dashboard-year.png): the year view's chart and table, as an analyst sees it.
+                await page.EvaluateAsync("() => window.scrollTo(0, document.getElementById('panel-figures').getBoundingClientRect().top + scrollY - 8)");
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.Screenshot("dashboard-year") });
+            }
+            await page.Context.CloseAsync();
+        }
     }
 }

@@ -3,20 +3,41 @@
 // shared and reopened.
 "use strict";
 (() => {
-  const C = window.CE_CATALOG;
   const KEY_STORAGE = "coordinationEvents.apiKey";
   const REVIEW = { from: "2019-01-01", to: "2024-12-31" };
   const TIME_KEYS = ["year", "quarter", "month"];
   const $ = (id) => document.getElementById(id);
 
-  // ---- Catalog lookups -----------------------------------------------------------------------------
-  const kindByName = new Map(C.kinds.map((k) => [k.name, k]));
-  const metricInfo = new Map([[C.activitiesMetric.name, { name: "activities", label: C.activitiesMetric.label, unit: C.activitiesMetric.unit, kind: null, stock: false }]]);
-  for (const kind of C.kinds)
-    for (const [name, label, unit] of kind.metrics)
-      metricInfo.set(name, { name, label, unit, kind: kind.name, stock: !!kind.stock });
-  const metricOrder = [...metricInfo.keys()];
+  // ---- Catalog: GET /api/v1/catalog (KindCatalog on the service), read once the key is known ------------
+  // C.kinds: [{name, label, stock, dimensions: [names], metrics: [[name, label, unit, type]]}];
+  // C.dimensions: {name: {label, values: {value: label}}} (a name such as `level` merges the values of its kinds).
+  const C = { activitiesMetric: null, kinds: [], dimensions: {}, unitTypes: {} };
+  const kindByName = new Map();
+  const metricInfo = new Map();
+  let metricOrder = [];
   const nfc = (s) => (s ?? "").normalize("NFC");
+
+  function initCatalog(answer) {
+    const metric = (m, kind) => ({ name: m.name, label: nfc(m.label), unit: nfc(m.unit), type: m.type, kind, stock: !!m.isStock });
+    C.activitiesMetric = metric(answer.activities, null);
+    metricInfo.set(C.activitiesMetric.name, C.activitiesMetric);
+    for (const k of answer.kinds) {
+      const kind = { name: k.name, label: nfc(k.label), stock: !!k.isStock, dimensions: k.dimensions.map((d) => d.name), metrics: [] };
+      for (const m of k.metrics) {
+        const info = metric(m, k.name);
+        metricInfo.set(m.name, info);
+        kind.metrics.push([info.name, info.label, info.unit, info.type]);
+      }
+      for (const d of k.dimensions) {
+        const dimension = (C.dimensions[d.name] ??= { label: nfc(d.label), values: {} });
+        for (const v of d.values) dimension.values[v.name] ??= nfc(v.label);
+      }
+      C.kinds.push(kind);
+      kindByName.set(kind.name, kind);
+    }
+    for (const t of answer.unitTypes) C.unitTypes[t.name] = nfc(t.label);
+    metricOrder = [...metricInfo.keys()];
+  }
 
   // ---- Vietnamese formats --------------------------------------------------------------------------
   /** 1236 → "1.236"; 97.229 → "97,229"; at most 3 decimals, trailing zeros dropped. */
@@ -30,6 +51,32 @@
   const vnDate = (iso) => (iso ? `${iso.slice(8, 10)}/${iso.slice(5, 7)}/${iso.slice(0, 4)}` : "");
   const todayInVietnam = () => new Date(Date.now() + 7 * 3600 * 1000).toISOString().slice(0, 10);
   const isDate = (s) => /^\d{4}-\d{2}-\d{2}$/.test(s ?? "") && !Number.isNaN(Date.parse(s));
+
+  /**
+   * A date as typed, the Vietnamese way whatever the browser's language: "31/12/2024" (also 31-12-2024, 31.12.2024,
+   * 1/2/2024) or ISO "2024-12-31" → "2024-12-31"; null when it is not a real calendar date.
+   */
+  function parseVnDate(text) {
+    const t = (text ?? "").trim();
+    let m = /^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$/.exec(t);
+    let [d, mo, y] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+    if (!m && (m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t))) [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    if (!m || y < 1900 || mo < 1 || mo > 12 || d < 1) return null;
+    if (d > new Date(Date.UTC(y, mo, 0)).getUTCDate()) return null;
+    return `${y}-${String(mo).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+  }
+
+  /** Amounts in đồng are shown in triệu đồng, as the officials write them ("1.473 triệu đồng"); exact to 1.000 đồng. */
+  const MILLION = 1_000_000;
+  const shownUnit = (info) => (info.type === "vnd" ? "triệu đồng" : info.unit);
+  const shown = (info, value) => (info.type === "vnd" && typeof value === "number" ? value / MILLION : value);
+  /** A figure of the metric as the table shows it; the exact amount in đồng goes in the cell's title. */
+  function figureCell(info, value, missing) {
+    const td = cell("td", value === undefined && missing ? "—" : vn(shown(info, value ?? 0)), "value");
+    td.dataset.metric = info.name;
+    if (info.type === "vnd" && value) td.title = `${vn(value)} đồng`;
+    return td;
+  }
 
   // ---- State: the choices, mirrored in the URL -----------------------------------------------------
   const state = { unit: "", preset: "review", from: REVIEW.from, to: REVIEW.to, quarter: 1, quarterYear: 2024, kinds: [], by: "kind", chart: "", tab: "figures" };
@@ -99,6 +146,7 @@
   }
 
   let apiKey = sessionStorage.getItem(KEY_STORAGE);
+  const FORBIDDEN = "Khóa API này không có quyền xem số liệu. Cần khóa của cán bộ phân tích (analyst) hoặc quản trị (admin).";
 
   async function api(path, accept = "application/json") {
     let response;
@@ -113,7 +161,7 @@
     const fields = problem.errors ? Object.values(problem.errors).flat().join(" ") : "";
     const messages = {
       401: "Khóa API không đúng hoặc không còn hiệu lực. Hãy nhập lại khóa.",
-      403: "Khóa API này không có quyền xem số liệu. Cần khóa của cán bộ phân tích (analyst) hoặc quản trị (admin).",
+      403: FORBIDDEN,
       400: `Lựa chọn chưa hợp lệ: ${fields || problem.detail || problem.title || ""}`,
     };
     throw new ApiError(response.status, messages[response.status] ?? `Máy chủ trả lời lỗi ${response.status}: ${problem.detail || problem.title || response.statusText}`);
@@ -190,8 +238,10 @@
 
   function showState() {
     $("preset").value = state.preset;
-    $("from").value = state.from;
-    $("to").value = state.to;
+    for (const id of ["from", "to"]) {
+      $(id).value = vnDate(state[id]);
+      $(id).removeAttribute("aria-invalid");
+    }
     $("quarter").value = String(state.quarter);
     $("quarter-year").value = String(state.quarterYear);
     $("quarter-choice").hidden = state.preset !== "quarter";
@@ -228,15 +278,22 @@
   }
   const chartMetric = () => state.chart || defaultChartMetric();
 
+  let dateError = "";
+
   function readControls() {
     const unit = $("unit").value;
     if (unit !== "__none" && $("unit").selectedIndex >= 0) state.unit = unit;
     state.preset = $("preset").value;
     state.quarter = Number($("quarter").value) || 1;
     state.quarterYear = Number($("quarter-year").value) || state.quarterYear;
+    dateError = "";
     if (state.preset === "custom") {
-      state.from = $("from").value;
-      state.to = $("to").value;
+      for (const id of ["from", "to"]) {
+        const iso = parseVnDate($(id).value);
+        $(id).setAttribute("aria-invalid", String(!iso));
+        if (iso) state[id] = iso;
+        else dateError ||= `${id === "from" ? "Từ ngày" : "Đến ngày"}: "${$(id).value.trim()}" không phải là một ngày. Nhập theo dạng ngày/tháng/năm, ví dụ 31/12/2024.`;
+      }
     } else {
       applyPreset();
     }
@@ -324,7 +381,7 @@
   function metricHeader(tag, m, atDate) {
     const info = metricInfo.get(m);
     const el = cell(tag, info.label, tag === "th" && atDate !== undefined ? "value" : undefined);
-    el.append(cell("span", ` (${info.unit})`, "unit-of"));
+    el.append(cell("span", ` (${shownUnit(info)})`, "unit-of"));
     if (info.stock) {
       const mark = cell("span", " ◆", "stock-mark");
       mark.title = atDate ? `Số đang có tại ngày ${vnDate(atDate)}` : "Số đang có tại cuối kỳ";
@@ -333,12 +390,13 @@
     return el;
   }
 
-  function renderTable(answer, by) {
+  function renderTable(answer, by, series) {
     const table = $("figures-table");
     table.replaceChildren();
-    table.className = by === "kind" ? "long" : "wide";
-    const rows = orderedRows(answer, by);
+    table.className = by === "kind" ? "long" : TIME_KEYS.includes(by) ? "periods" : "wide";
     table.append(cell("caption", `${unitLabel()} · từ ${vnDate(answer.from)} đến ${vnDate(answer.to)}`));
+    if (TIME_KEYS.includes(by)) { renderPeriodTable(table, answer, by, series); return; }
+    const rows = orderedRows(answer, by);
     if (by === "kind") {
       // Each kind has its own metrics: a heading line per kind, then one line per metric.
       const head = table.createTHead().insertRow();
@@ -356,7 +414,7 @@
           const tr = body.insertRow();
           tr.dataset.key = row.key;
           tr.dataset.metric = m;
-          tr.append(metricHeader("td", m, answer.to), cell("td", vn(row.metrics[m] ?? 0), "value"));
+          tr.append(metricHeader("td", m, answer.to), figureCell(metricInfo.get(m), row.metrics[m], false));
         }
       }
       const foot = table.createTFoot().insertRow();
@@ -364,11 +422,11 @@
       foot.append(cell("th", "Tổng số hoạt động"), cell("td", vn(answer.totals.activities ?? 0), "value"));
       return;
     }
-    // One row per key, one column per metric that the kinds have and the answer holds.
+    // Child units and dimension values: one row per key, one column per metric that the kinds have and the answer holds.
     const present = metricsOfKinds().filter((m) => m === "activities" || m in answer.totals || answer.rows.some((r) => m in r.metrics));
     const head = table.createTHead().insertRow();
     head.append(cell("th", byOptions().find((o) => o.value === by)?.label ?? by));
-    for (const m of present) head.append(metricHeader("th", m, TIME_KEYS.includes(by) ? null : answer.to));
+    for (const m of present) head.append(metricHeader("th", m, answer.to));
     const body = table.createTBody();
     for (const row of rows) {
       const tr = body.insertRow();
@@ -376,21 +434,95 @@
       const th = cell("th", keyLabel(by, row.key));
       th.scope = "row";
       tr.append(th);
-      for (const m of present) {
-        const info = metricInfo.get(m);
-        const value = row.metrics[m];
-        const td = cell("td", value === undefined && info.stock ? "—" : vn(value ?? 0), "value");
-        td.dataset.metric = m;
-        tr.append(td);
-      }
+      for (const m of present) tr.append(figureCell(metricInfo.get(m), row.metrics[m], metricInfo.get(m).stock));
     }
     const foot = table.createTFoot().insertRow();
-    foot.append(cell("th", TIME_KEYS.includes(by) ? "Cả kỳ (tự quản: tại ngày cuối kỳ)" : "Tổng cộng"));
-    for (const m of present) {
-      const td = cell("td", vn(answer.totals[m] ?? 0), "value");
-      td.dataset.metric = m;
+    foot.append(cell("th", "Tổng cộng"));
+    for (const m of present) foot.append(figureCell(metricInfo.get(m), answer.totals[m], false));
+  }
+
+  /**
+   * Years, quarters, months: as in the officials' reports and spreadsheets, the metrics down the side, grouped under
+   * their kind as in the kind view, and the periods across the top, then the whole period. Stocks (◆) are given at
+   * each period's end, and at the end of the whole period. `series` (by period and kind) gives each kind's activities.
+   */
+  function renderPeriodTable(table, answer, by, series) {
+    const buckets = orderedRows(answer, by);
+    const kindActivities = new Map();
+    for (const r of series?.rows ?? []) {
+      const key = `${r.key[by] ?? ""}|${r.key.kind}`;
+      kindActivities.set(key, (kindActivities.get(key) ?? 0) + (r.metrics.activities ?? 0));
+    }
+    const chosen = state.kinds.length ? C.kinds.filter((k) => state.kinds.includes(k.name)) : C.kinds;
+    const kinds = series ? chosen.filter((k) => series.rows.some((r) => r.key.kind === k.name)) : chosen;
+    const activitiesOf = (kind, bucket) => (series ? kindActivities.get(`${bucket.key}|${kind.name}`) ?? 0 : bucket.metrics.activities ?? 0);
+
+    const head = table.createTHead().insertRow();
+    const corner = cell("th", "Chỉ tiêu");
+    corner.scope = "col";
+    head.append(corner);
+    for (const bucket of buckets) {
+      const th = cell("th", keyLabel(by, bucket.key), "value period");
+      th.scope = "col";
+      th.dataset.period = bucket.key;
+      head.append(th);
+    }
+    const whole = cell("th", "Cả kỳ", "value whole");
+    whole.scope = "col";
+    whole.title = `Từ ${vnDate(answer.from)} đến ${vnDate(answer.to)}; tự quản (◆): tại ngày ${vnDate(answer.to)}`;
+    head.append(whole);
+
+    const figureRow = (body, kind, m, values, total) => {
+      const tr = body.insertRow();
+      tr.dataset.key = kind.name;
+      tr.dataset.metric = m;
+      const th = metricHeader("th", m);
+      th.scope = "row";
+      tr.append(th);
+      const info = metricInfo.get(m);
+      buckets.forEach((bucket, i) => {
+        const td = figureCell(info, values[i], info.stock);
+        td.dataset.period = bucket.key;
+        tr.append(td);
+      });
+      const td = figureCell(info, total, info.stock);
+      td.dataset.period = "all";
+      td.classList.add("whole");
+      tr.append(td);
+    };
+    for (const kind of kinds) {
+      const body = table.createTBody();
+      const group = body.insertRow();
+      group.className = "group";
+      const th = cell("th", kind.label);
+      th.scope = "rowgroup";
+      const rest = cell("td", "");
+      rest.colSpan = buckets.length + 1;
+      group.append(th, rest);
+      const activities = buckets.map((b) => activitiesOf(kind, b));
+      figureRow(body, kind, "activities", activities, activities.reduce((a, b) => a + b, 0));
+      for (const [m] of kind.metrics) figureRow(body, kind, m, buckets.map((b) => b.metrics[m]), answer.totals[m]);
+    }
+    if (!kinds.length) {
+      const empty = table.createTBody().insertRow().insertCell();
+      empty.colSpan = buckets.length + 2;
+      empty.textContent = "Không có hoạt động nào trong kỳ đã chọn.";
+    }
+    const foot = table.createTFoot().insertRow();
+    foot.dataset.metric = "activities";
+    const label = cell("th", "Tổng số hoạt động");
+    label.scope = "row";
+    foot.append(label);
+    const info = metricInfo.get("activities");
+    for (const bucket of buckets) {
+      const td = figureCell(info, bucket.metrics.activities, false);
+      td.dataset.period = bucket.key;
       foot.append(td);
     }
+    const total = figureCell(info, answer.totals.activities, false);
+    total.dataset.period = "all";
+    total.classList.add("whole");
+    foot.append(total);
   }
 
   /** "Tuyên truyền, phổ biến giáo dục pháp luật" → lines of at most `width` characters, cut between words. */
@@ -407,31 +539,49 @@
 
   const palette = ["#1f5f3f", "#c0392b", "#2e6da4", "#d98c00", "#7b4fa0", "#16817a", "#8a5a2b", "#b03a78", "#4f7f1f", "#5a6675", "#2b4c7e", "#a36a00", "#3f8f5f"];
 
+  const PHONE = "(max-width: 640px)";
+  const isPhone = () => matchMedia(PHONE).matches;
+  /** On a phone the stacked chart keeps the six largest series and puts the rest together as "khác". */
+  const MAX_SERIES_ON_PHONE = 6;
+
   function renderChart(answer, by, series) {
     const metric = chartMetric();
     const info = metricInfo.get(metric);
     const overTime = TIME_KEYS.includes(by);
+    const phone = isPhone();
     const rows = orderedRows(answer, by);
     // Long Vietnamese names are wrapped onto several lines rather than cut, most of all on a phone.
-    const wrapAt = innerWidth < 640 ? 18 : 42;
+    const wrapAt = phone ? 18 : 42;
     const labels = rows.map((r) => wrap(keyLabel(by, r.key), overTime ? 1000 : wrapAt));
     let datasets;
     if (series) {
-      // Stacked by kind: the activities of each kind, per key.
-      const kinds = C.kinds.filter((k) => series.rows.some((r) => r.key.kind === k.name));
-      datasets = kinds.map((k, i) => ({
+      // Stacked by kind: the activities of each kind, per key; on a phone the six largest kinds and "khác".
+      let stacks = C.kinds.filter((k) => series.rows.some((r) => r.key.kind === k.name)).map((k, i) => ({
         label: k.label,
+        color: palette[i % palette.length],
         data: rows.map((row) => series.rows.filter((r) => r.key.kind === k.name && (r.key[by] ?? null) === row.key)
           .reduce((sum, r) => sum + (r.metrics.activities ?? 0), 0)),
-        backgroundColor: palette[i % palette.length] + (overTime ? "99" : ""),
-        borderColor: palette[i % palette.length],
+      }));
+      if (phone && stacks.length > MAX_SERIES_ON_PHONE + 1) {
+        const total = (d) => d.data.reduce((a, b) => a + b, 0);
+        const largest = [...stacks].sort((a, b) => total(b) - total(a)).slice(0, MAX_SERIES_ON_PHONE);
+        const rest = stacks.filter((d) => !largest.includes(d));
+        stacks = stacks.filter((d) => largest.includes(d));
+        stacks.push({ label: `khác (${rest.length} loại)`, color: "#8c96a3", data: rows.map((_, i) => rest.reduce((sum, d) => sum + d.data[i], 0)) });
+      }
+      datasets = stacks.map((d) => ({
+        label: d.label,
+        data: d.data,
+        backgroundColor: d.color + (overTime ? "99" : ""),
+        borderColor: d.color,
         fill: overTime,
         pointRadius: 0,
       }));
     } else {
+      const values = rows.map((r) => shown(info, r.metrics[metric]));
       datasets = [{
         label: info.label + (info.stock ? " (tại cuối kỳ)" : ""),
-        data: rows.map((r) => r.metrics[metric] ?? (info.stock ? null : 0)),
+        data: values.map((v) => v ?? (info.stock ? null : 0)),
         backgroundColor: palette[0] + (overTime ? "33" : ""),
         borderColor: palette[0],
         fill: overTime && !info.stock,
@@ -440,6 +590,7 @@
       }];
     }
     const horizontal = !overTime && (by === "kind" || by === "unit" || labels.length > 8);
+    const legend = !!series || datasets.length > 1;
     const config = {
       type: overTime ? "line" : "bar",
       data: { labels, datasets },
@@ -454,15 +605,19 @@
           y: { stacked: !!series, beginAtZero: true, ticks: horizontal ? { autoSkip: false } : { callback: (v) => vn(v) } },
         },
         plugins: {
-          legend: { display: !!series || datasets.length > 1 },
-          title: { display: true, text: series ? `${C.activitiesMetric.label} theo loại` : `${info.label} (${info.unit})` },
+          // On a phone the legend goes below the chart, one series a line, so that the plot keeps its height.
+          legend: { display: legend, position: phone ? "bottom" : "top", labels: phone ? { boxWidth: 14, padding: 8 } : {} },
+          title: { display: true, text: series ? `${C.activitiesMetric.label} theo loại` : `${info.label} (${shownUnit(info)})` },
           tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${vn(c.raw)}` } },
         },
       },
     };
     const chartBox = $("chart").parentElement;
     const lines = labels.reduce((n, l) => n + (Array.isArray(l) ? l.length : 1), 0);
-    chartBox.style.height = horizontal ? `${Math.max(260, lines * 16 + labels.length * 10 + 80)}px` : "";
+    const legendHeight = phone && legend ? datasets.length * 22 + 16 : 0;
+    chartBox.style.height = horizontal
+      ? `${Math.max(260, lines * 16 + labels.length * 10 + 80 + legendHeight)}px`
+      : legendHeight ? `${280 + legendHeight}px` : "";
     if (chart) chart.destroy();
     chart = new window.Chart($("chart"), config);
     $("chart").setAttribute("aria-label", `Biểu đồ: ${config.options.plugins.title.text}, ${labels.length} mục`);
@@ -479,16 +634,18 @@
     setStatus("Đang tải số liệu…");
     const by = state.by;
     const stack = chartMetric() === "activities" && by !== "kind" && state.kinds.length !== 1;
+    // Over time the table gives each kind's activities per period: the figures by period and kind.
+    const bySeries = stack || (TIME_KEYS.includes(by) && state.kinds.length !== 1);
     try {
       const [answer, series] = await Promise.all([
         json(statisticsQuery(by)),
-        stack ? json(statisticsQuery(`${by},kind`)) : Promise.resolve(null),
+        bySeries ? json(statisticsQuery(`${by},kind`)) : Promise.resolve(null),
       ]);
       if (number !== loadNumber) return;
-      current = { answer, by };
+      current = { answer, by, series: stack ? series : null };
       $("figures-title").textContent = `Số liệu của ${unitLabel()}, từ ${vnDate(answer.from)} đến ${vnDate(answer.to)}`;
-      renderTable(answer, by);
-      renderChart(answer, by, series);
+      renderTable(answer, by, series);
+      renderChart(answer, by, current.series);
       setStatus(answer.rows.length ? `Đã tải ${vn(answer.rows.length)} dòng số liệu.` : "Không có hoạt động nào trong kỳ đã chọn.");
       document.body.dataset.loaded = statisticsQuery(by);
     } catch (error) {
@@ -597,10 +754,10 @@
     }
   }
 
-  // ---- Projections' lag (admin keys only) ----------------------------------------------------------
+  // ---- Projections' lag (admin keys only: the page never asks what the key's role may not read) --------
   let lagTimer = null;
 
-  async function watchLag() {
+  function watchLag() {
     clearInterval(lagTimer);
     const show = async () => {
       try {
@@ -612,15 +769,12 @@
           : `Số liệu đã cập nhật đầy đủ (${status.projections.map((p) => `${p.name}: độ trễ 0`).join(", ")})`;
         lag.classList.toggle("behind", behind.length > 0);
         lag.hidden = false;
-        return true;
       } catch {
         $("lag").hidden = true;
-        return false;
       }
     };
-    const isAdmin = await show();
-    if (isAdmin) lagTimer = setInterval(show, 10000);
-    return isAdmin;
+    show();
+    lagTimer = setInterval(show, 10000);
   }
 
   // ---- Tabs ----------------------------------------------------------------------------------------
@@ -652,40 +806,71 @@
     $("api-key").focus();
   }
 
-  /** Checks the key with a one-day query: 401 unknown key, 403 a role that may not read figures. */
+  let catalogLoaded = false;
+
+  /**
+   * Checks the key with GET /api/v1/me (401: unknown key), and its role there: a reporter's key may not read
+   * figures, and gets the message without a request that would fail. Then the catalog (once) and the unit tree.
+   */
   async function start(key) {
     apiKey = key;
+    let me;
     try {
-      const today = todayInVietnam();
-      await api(`/api/v1/statistics?from=${today}&to=${today}`);
-      units = flatten(await json("/api/v1/units"));
+      me = await json("/api/v1/me");
+      if (me.role !== "analyst" && me.role !== "admin") throw new ApiError(403, FORBIDDEN);
+      const [catalog, tree] = await Promise.all([catalogLoaded ? null : json("/api/v1/catalog"), json("/api/v1/units")]);
+      if (catalog) {
+        initCatalog(catalog);
+        buildControls();
+        catalogLoaded = true;
+      }
+      units = flatten(tree);
     } catch (error) {
       askForKey(error.message);
       return;
     }
+    readUrl();
     sessionStorage.setItem(KEY_STORAGE, key);
     $("key-panel").hidden = true;
     $("main").hidden = false;
     $("session").hidden = false;
     showState();
     writeUrl();
-    // Only an admin's key may read the projections' lag; for the others the lag stays hidden.
-    const isAdmin = await watchLag();
-    $("role").textContent = isAdmin ? "Đang dùng khóa quản trị" : "Đang dùng khóa cán bộ phân tích";
+    // Only an admin's key may read the projections' lag; for the others it stays hidden and is never asked for.
+    $("lag").hidden = true;
+    if (me.role === "admin") watchLag();
+    $("role").textContent = me.role === "admin" ? "Đang dùng khóa quản trị" : "Đang dùng khóa cán bộ phân tích";
+    foldChoices(isPhone() && !!state.unit);
     await loadFigures();
   }
 
   // ---- Wiring --------------------------------------------------------------------------------------
-  function onChange() {
+  function onChange(fold = true) {
     readControls();
+    if (dateError) {
+      // Keep what was typed, so that it can be corrected.
+      showError(dateError);
+      setStatus("");
+      return;
+    }
     showState();
     writeUrl();
+    if (fold) foldChoices(true);
     loadFigures();
   }
 
+  // ---- On a phone the choices fold away once made, behind a line that says what they are ----------------
+  function foldChoices(folded) {
+    const fold = folded && isPhone();
+    $("choices").classList.toggle("folded", fold);
+    $("choices-toggle").setAttribute("aria-expanded", String(!fold));
+    $("choices-toggle").textContent = fold ? "Đổi lựa chọn" : "Thu gọn";
+    const by = byOptions().find((o) => o.value === state.by)?.label ?? state.by;
+    const kinds = state.kinds.length ? `${state.kinds.length} loại hoạt động` : "mọi loại hoạt động";
+    $("choices-summary-text").textContent = `${unitLabel()} · ${vnDate(state.from)}–${vnDate(state.to)} · ${kinds} · chia theo ${by.toLocaleLowerCase("vi")}`;
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
-    buildControls();
-    readUrl();
     window.ceDashboard = { state, vn, chart: null };
 
     $("key-form").addEventListener("submit", (e) => {
@@ -714,8 +899,18 @@
       state.chart = $("chart-metric").value === defaultChartMetric() ? "" : $("chart-metric").value;
       onChange();
     });
-    for (const id of ["from", "to"]) $(id).addEventListener("change", () => { $("preset").value = "custom"; onChange(); });
-    $("kind-list").addEventListener("change", onChange);
+    // Typed dates apply when the field is left or Enter is pressed (the form's submit); typing makes the period "custom".
+    for (const id of ["from", "to"]) {
+      $(id).addEventListener("input", () => { $("preset").value = "custom"; $("quarter-choice").hidden = true; });
+      $(id).addEventListener("change", () => { $("preset").value = "custom"; onChange(); });
+    }
+    // Several kinds are often ticked one after the other: the choices stay open meanwhile.
+    $("kind-list").addEventListener("change", () => onChange(false));
+    $("choices-toggle").addEventListener("click", () => foldChoices(!$("choices").classList.contains("folded")));
+    matchMedia(PHONE).addEventListener("change", () => {
+      foldChoices(false);
+      if (current) renderChart(current.answer, current.by, current.series);
+    });
     $("csv").addEventListener("click", downloadCsv);
     $("figures-print").addEventListener("click", () => print());
     $("report-print").addEventListener("click", () => print());
