@@ -12,4 +12,5 @@ shared_buffers = 512MB
 max_wal_size = 4GB
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all"
+if [ "${1:-start}" = start ]; then "$here/install-prereqs.sh" >&2; fi  # the server binaries, and pgbench for the ceilings
 exec "$here/postgres-local.sh" "${1:-start}"
