@@ -9,6 +9,8 @@
 #   deploy/postgres-local.sh url       print the connection string
 #
 # As root, the cluster belongs to the postgres user (initdb and postgres refuse root); otherwise to you.
+# CE_PG_NAME names another cluster beside it (<repo>/.data/$CE_PG_NAME), CE_PG_SETTINGS adds postgresql.conf
+# lines at each start: deploy/bench-postgres.sh uses both.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -22,10 +24,11 @@ while read -r name; do unset "$name"; done < <(compgen -e | grep '^PG' || true)
 port="${CE_PG_PORT:-5433}"
 database="coordination"
 data_root="$repo/.data"
-pgdata="$data_root/pg"
-log="$data_root/pg.log"
+name="${CE_PG_NAME:-pg}"
+pgdata="$data_root/$name"
+log="$data_root/$name.log"
 
-say() { echo "postgres-local: $*" >&2; }
+say() { echo "${CE_PG_NAME:-postgres-local}: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 connection_string() { printf 'Host=127.0.0.1;Port=%s;Database=%s;Username=postgres\n' "$1" "$database"; }
@@ -93,10 +96,10 @@ init_cluster() {
   fi
   say "creating the cluster in $pgdata"
   local args=(-D "$pgdata" -U postgres -A trust -E UTF8)
-  if ! (cd "$data_root" && as_pg "$bin/initdb" "${args[@]}" --locale=C.UTF-8) >"$data_root/initdb.log" 2>&1; then
+  if ! (cd "$data_root" && as_pg "$bin/initdb" "${args[@]}" --locale=C.UTF-8) >"$data_root/$name-initdb.log" 2>&1; then
     rm -rf "$pgdata"
-    (cd "$data_root" && as_pg "$bin/initdb" "${args[@]}" --no-locale) >"$data_root/initdb.log" 2>&1 \
-      || { cat "$data_root/initdb.log" >&2; rm -rf "$pgdata"; die "initdb failed"; }
+    (cd "$data_root" && as_pg "$bin/initdb" "${args[@]}" --no-locale) >"$data_root/$name-initdb.log" 2>&1 \
+      || { cat "$data_root/$name-initdb.log" >&2; rm -rf "$pgdata"; die "initdb failed"; }
   fi
   # The per-start settings (socket directory, which follows the repository) live in an included file.
   printf "\n# deploy/postgres-local.sh\ninclude_if_exists = 'local.conf'\n" >>"$pgdata/postgresql.conf"
@@ -112,6 +115,7 @@ write_local_conf() {
 # written by deploy/postgres-local.sh at each start
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$sockets'
+${CE_PG_SETTINGS:-}
 CONF
   [ "$(id -u)" = 0 ] && chown postgres "$pgdata/local.conf"
   return 0

@@ -6,18 +6,17 @@
 #     --build     build the solution first (while the PostgreSQL image is made); without it, it must be built
 #     --no-setup  skip the set-up below (for a second run on a machine already set up)
 # Set-up, each step idempotent and quick when already done:
-#   deploy/install-prereqs.sh      PostgreSQL 15's binaries (`make run`, the benchmarks' durable server)
 #   deploy/install-docker.sh       a Docker engine that answers (Debian's docker.io, started detached)
 #   deploy/install-chromium.sh     if it exists (browser tests)
 #   deploy/postgres-image/build.sh the PostgreSQL image of the test containers (postgres:15, or built locally)
-# Each test process starts one PostgreSQL container (Testcontainers) and a database per test class. Ryuk is
-# off (its image cannot be pulled here): every container is labelled with this run's id
-# (COORDINATION_TEST_RUN), and the containers of this run, and those of dead test processes of earlier runs on
-# this host, are removed when this script exits, even on failure or Ctrl-C.
+# Each test process starts one PostgreSQL container (tests/CoordinationEvents.Testing/PostgresServer.cs) and a
+# database per test class. Ryuk is off (its image cannot be pulled here): each process removes its container, and
+# the containers of this run (labelled with COORDINATION_TEST_RUN) and those of dead test processes of earlier runs
+# on this host are removed when this script exits, even on failure or Ctrl-C.
 # Exits non-zero when a test failed, a test run broke, or no test ran at all.
 #   CONFIGURATION         build configuration to test (default Debug, as the Makefile)
 #   TEST_FILTER           optional `dotnet test --filter` expression
-#   COORDINATION_TEST_DB  use that server instead of containers (see tests/CoordinationEvents.Testing)
+#   COORDINATION_TEST_DB  use that server instead of containers (its user may CREATE DATABASE)
 #   COORDINATION_PG_IMAGE the test containers' image (default: what postgres-image/build.sh chooses)
 set -uo pipefail
 
@@ -36,7 +35,8 @@ for argument in "$@"; do
 done
 
 # VSTest kills a test host 100 ms after the run; give PostgresServer's exit handler time to remove its
-# container (a detached watcher also removes it when the host is killed).
+# container (a detached watcher also removes it when the host is killed). PostgresServer also sets
+# DOCKER_API_VERSION, when unset, to what the engine speaks (Debian 12's: 1.41; Testcontainers asks for 1.44).
 export VSTEST_TESTHOST_SHUTDOWN_TIMEOUT="${VSTEST_TESTHOST_SHUTDOWN_TIMEOUT:-10000}"
 # Ryuk (Testcontainers' reaper) cannot be pulled here; the tests and this script remove the containers.
 export TESTCONTAINERS_RYUK_DISABLED="${TESTCONTAINERS_RYUK_DISABLED:-true}"
@@ -78,17 +78,11 @@ trap remove_test_containers EXIT
 trap 'exit 130' INT TERM
 
 if [ "$setup" = 1 ]; then
-  timed "postgresql-binaries" deploy/install-prereqs.sh || exit 1
   timed "docker-engine" deploy/install-docker.sh || exit 1
   if [ -f deploy/install-chromium.sh ]; then
     timed "chromium" bash deploy/install-chromium.sh || exit 1
   fi
   remove_test_containers
-fi
-# Testcontainers' Docker client asks for API 1.44 unless told; Debian 12's engine speaks 1.41. Tell it what the
-# engine speaks (the docker CLI negotiates by itself).
-if [ -z "${DOCKER_API_VERSION:-}" ] && api="$(timeout 10 docker version --format '{{.Server.APIVersion}}' 2>/dev/null)" && [ -n "$api" ]; then
-  export DOCKER_API_VERSION="$api"
 fi
 
 # The image and the build run side by side: the image is mostly downloads and unpacking, the build mostly CPU.

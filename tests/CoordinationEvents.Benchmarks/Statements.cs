@@ -8,7 +8,7 @@ public sealed record StatementCost(string Query, long Calls, double TotalMs, lon
 
 /// <summary>
 /// Where PostgreSQL's time goes in one run: pg_stat_statements of the service's database, reset before the run
-/// and read after it. The bench's own server loads the extension (PostgresServer, durable mode); an external
+/// and read after it. The bench's own server loads the extension (deploy/bench-postgres.sh); an external
 /// server without it gives no profile and the run goes on.
 /// </summary>
 public sealed class StatementProfile(NpgsqlDataSource database)
