@@ -59,7 +59,7 @@ run:
 	export ASPNETCORE_ENVIRONMENT ASPNETCORE_URLS; \
 	exec dotnet run --project $(API_PROJECT) -c $(CONFIGURATION) --no-launch-profile
 
-# run-tests.sh does the set-up (PostgreSQL binaries, Docker, the test image, Chromium if its script exists),
+# run-tests.sh does the set-up (Docker, the test image, Chromium if its script exists),
 # builds while the image is made, runs every test project and removes the test containers, even on failure.
 codegen: build
 	@deploy/codegen.sh
