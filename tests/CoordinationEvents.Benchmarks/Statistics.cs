@@ -377,7 +377,7 @@ public static class StatisticsBench
 
 /// <summary>
 /// Holds the bulk generation to what the service's own path writes: in one database, a row written by Marten
-/// sessions (<see cref="StoreAppend"/>, as <c>ActivityCommands</c> does) and a generated one are compared column by
+/// sessions (<see cref="StoreAppend"/>, as <c>ActivityRecorder</c> does) and a generated one are compared column by
 /// column in <c>mt_events</c>, <c>mt_streams</c> and <c>mt_doc_activityview</c>: the same columns set or null, the
 /// same event type name, .NET type, stream type, version, tenant and archive flags, the same header names and the
 /// same top-level JSON properties. Ids, sequence numbers, times and the values themselves may differ. Any other

@@ -15,7 +15,7 @@ public sealed record AppendResult(int Writers, long Events, double Seconds, Late
 /// <summary>
 /// Marten alone, no HTTP and no group commit: writers each opening one <see cref="IDocumentStore.LightweightSession"/>
 /// per append in a loop, starting a new stream with one recorded activity (<c>StartStream</c>, the event built and
-/// given its client header as <see cref="ActivityCommands"/> does), then <c>SaveChangesAsync</c>: one transaction per
+/// given its client header as <c>ActivityRecorder</c> does), then <c>SaveChangesAsync</c>: one transaction per
 /// event. The store has the service's options (Quick append, the inline activity read model, the async statistics
 /// projection registered but not run: no daemon here), in a database of its own.
 /// </summary>

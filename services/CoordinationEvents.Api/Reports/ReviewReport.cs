@@ -13,10 +13,6 @@ public static class ReviewReport
 {
     public const string NoActivityText = "Không có hoạt động phối hợp nào được ghi nhận trong kỳ báo cáo";
 
-    /// <summary>The report without a unit id (the caller may add it: <c>report with { UnitId = … }</c>).</summary>
-    public static ReviewReportDocument Build(string unitName, DateOnly from, DateOnly to, ReviewFigures figures) =>
-        Build(null, unitName, from, to, figures);
-
     public static ReviewReportDocument Build(string? unitId, string unitName, DateOnly from, DateOnly to, ReviewFigures figures)
     {
         ArgumentNullException.ThrowIfNull(unitName);

@@ -106,7 +106,7 @@ public class ReviewReportTests
     [Fact]
     public void Each_line_lists_the_figures_it_shows_in_order()
     {
-        var report = ReviewReport.Build("Phong Thổ", From2019, To2024, PhongTho003());
+        var report = ReviewReport.Build(null, "Phong Thổ", From2019, To2024, PhongTho003());
         var lines = report.Sections.SelectMany(s => s.Lines).ToArray();
 
         var patrol = lines.Single(l => l.Text.StartsWith("Tổ chức tuần tra", StringComparison.Ordinal));
@@ -231,7 +231,7 @@ public class ReviewReportTests
     {
         var figures = new ReviewFigures([Row("political-base", ("activities", 2), ("cadresSeconded", 0))]);
 
-        var report = ReviewReport.Build("Sìn Hồ", From2019, To2024, figures);
+        var report = ReviewReport.Build(null, "Sìn Hồ", From2019, To2024, figures);
 
         Assert.True(report.IsEmpty);
         var line = Assert.Single(Assert.Single(report.Sections).Lines);
@@ -287,5 +287,5 @@ public class ReviewReportTests
 
     [Fact]
     public void A_period_that_ends_before_it_starts_is_refused() =>
-        Assert.Throws<ArgumentException>(() => ReviewReport.Build("Phong Thổ", To2024, From2019, ReviewFigures.Empty));
+        Assert.Throws<ArgumentException>(() => ReviewReport.Build(null, "Phong Thổ", To2024, From2019, ReviewFigures.Empty));
 }

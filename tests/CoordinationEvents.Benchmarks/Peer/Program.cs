@@ -52,7 +52,7 @@ public static class PeerEndpoint
     {
         var named = new[] { request.UnitId, request.Location?.CommuneId }.Concat(request.PartnerUnitIds ?? []);
         var tree = await units.GetKnowingAsync(named, ct);
-        var outcome = ActivityRules.Check(request, tree, ActivityEndpoints.TodayInVietnam(clock));
+        var outcome = ActivityRules.Check(request, tree, VietnamCalendar.Today(clock));
         if (!outcome.IsValid) return Results.ValidationProblem(outcome.Errors.ToDictionary(e => e.Key, e => e.Value));
         var content = outcome.Content!;
         const string client = "bench-peer";
