@@ -113,22 +113,6 @@ public static class JsonInput
         }
     }
 
-    /// <summary>Parses and reads JSON text (tests, tools); a syntax error is reported under <see cref="BodyKey"/>.</summary>
-    public static bool TryRead<T>(string json, [NotNullWhen(true)] out T? value, out IReadOnlyDictionary<string, string[]> errors)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            return TryRead(document.RootElement, out value, out errors);
-        }
-        catch (JsonException e)
-        {
-            value = default;
-            errors = One(BodyKey, $"The body is not valid JSON: {WithoutPath(e.Message)}");
-            return false;
-        }
-    }
-
     /// <summary>The key of errors about the body as a whole: not JSON, or not an object.</summary>
     public const string BodyKey = "$";
 
