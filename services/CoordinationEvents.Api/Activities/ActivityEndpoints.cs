@@ -89,6 +89,7 @@ public static class ActivityEndpoints
 
     [WolverineGet("/api/v1/activities/{activityId}", Name = "GetActivity"), Authorize(Policy = Policies.ReadOwn), Tags(Tag)]
     [EndpointSummary("The activity as it stands now; the ETag is its version, for If-Match on a correction.")]
+    [ResponseHeader(200, "ETag")]
     public static async Task<Results<Ok<ActivityResponse>, ProblemHttpResult>> Get(
         Guid activityId, HttpContext http, IQuerySession session, UnitDirectory units, CancellationToken ct)
     {
@@ -165,6 +166,7 @@ public static class ActivityEndpoints
     [EndpointSummary("Correct an activity: send the whole corrected activity with If-Match: \"<version>\". 412 when stale, 428 without If-Match, 409 once retracted.")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json"), ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(412, "application/problem+json"), ProducesResponseType<ProblemDetails>(428, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(422, "application/problem+json"), RequestHeader("If-Match", Required = true), ResponseHeader(200, "ETag")]
     public static async Task<Ok<ActivityWritten>> Correct(
         Guid activityId, ActivityRequest request, [WriteAggregate(Required = true)] IEventStream<Activity> stream,
         HttpContext http, UnitDirectory units, TimeProvider clock, CancellationToken ct)
@@ -180,6 +182,7 @@ public static class ActivityEndpoints
     [WolverineDelete("/api/v1/activities/{activityId}", Name = "RetractActivity"), Authorize(Policy = Policies.Record), Tags(Tag)]
     [EndpointSummary("Retract an activity with a reason: it leaves every figure, its history stays. If-Match is optional here.")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json"), ProducesResponseType<ProblemDetails>(412, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(409, "application/problem+json"), RequestHeader("If-Match"), ResponseHeader(200, "ETag")]
     public static async Task<Ok<ActivityWritten>> Retract(
         Guid activityId, RetractionRequest request, [WriteAggregate(Required = true)] IEventStream<Activity> stream,
         HttpContext http, UnitDirectory units, TimeProvider clock, CancellationToken ct)

@@ -11,7 +11,9 @@ public static class Swagger
         {
             Title = "CoordinationEvents API",
             Version = "v1",
-            Description = "Coordination activities of Vietnam's border guard and border districts: record them, and read exact statistics and review reports for any unit and period.",
+            Description = "Coordination activities of Vietnam's border guard and border districts: record them, and read exact statistics and review reports for any unit and period. Every /api/v1 call needs an X-Api-Key; every error is an RFC 9457 problem document (application/problem+json).",
+            // The service has no open-source licence: it is the operator's, used under its terms.
+            License = new OpenApiLicense { Name = "Proprietary: all rights reserved by the operator" },
         });
         c.AddSecurityDefinition(ApiKeyHandler.SchemeName, new OpenApiSecurityScheme
         {
@@ -27,7 +29,10 @@ public static class Swagger
         c.OperationFilter<RequestBodiesFilter>();
         c.OperationFilter<ActivityExamplesFilter>();
         c.OperationFilter<StatisticsParameterDocs>();
-        c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "").Replace('+', '.'));
+        c.OperationFilter<OpenApiConventions>(); // last: it sees every parameter and body the others added
+        c.DocumentFilter<OpenApiConventions>();
+        c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "")
+            .Replace("Microsoft.AspNetCore.Mvc.", "").Replace("Microsoft.AspNetCore.Http.", "").Replace('+', '.'));
     });
 
     /// <summary>
@@ -50,14 +55,17 @@ public static class Swagger
             {
                 Required = true,
                 Description = ndjson
-                    ? $"NDJSON: one activity per line (UTF-8, lines end with \\n), each exactly as the body of POST /api/v1/activities; blank lines are skipped; at most {Imports.ImportEndpoints.MaxLines:N0} lines. The schema is that of one line."
+                    ? $"NDJSON: one activity per line (UTF-8, lines end with \\n), each exactly as the body of POST /api/v1/activities (the schema ActivityRequest); blank lines are skipped; at most {Imports.ImportEndpoints.MaxLines:N0} lines."
                     : null,
                 Content = (accepts.ContentTypes.Count > 0 ? accepts.ContentTypes : ["application/json"])
-                    .ToDictionary(type => type, type => new OpenApiMediaType
-                    {
-                        Schema = schema,
-                        Example = ndjson ? System.Text.Json.Nodes.JsonValue.Create(NdjsonExample()) : null,
-                    }),
+                    .ToDictionary(type => type, type => ndjson
+                        // The body is text, lines of JSON: OpenAPI 3.0 has no schema for a sequence of JSON documents.
+                        ? new OpenApiMediaType
+                        {
+                            Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "NDJSON lines, each an ActivityRequest." },
+                            Example = System.Text.Json.Nodes.JsonValue.Create(NdjsonExample()),
+                        }
+                        : new OpenApiMediaType { Schema = schema }),
             };
         }
 
@@ -93,7 +101,10 @@ public static class Swagger
 
     public static WebApplication UseSwaggerUi(this WebApplication app)
     {
-        app.UseSwagger();
+        // The server is the instance that serves the document, as the client reached it: Swagger UI calls it, and a
+        // generated client gets the URL it fetched the document from.
+        app.UseSwagger(o => o.PreSerializeFilters.Add((document, request) =>
+            document.Servers = [new OpenApiServer { Url = $"{request.Scheme}://{request.Host.Value}{request.PathBase}", Description = "This instance of the service" }]));
         app.UseSwaggerUI(o =>
         {
             o.SwaggerEndpoint("/swagger/v1/swagger.json", "CoordinationEvents v1");
