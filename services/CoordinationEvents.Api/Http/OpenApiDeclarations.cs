@@ -183,6 +183,25 @@ public sealed class OpenApiConventions : IOperationFilter, IDocumentFilter
         };
     }
 
+    /// <summary>
+    /// A component that may be null is written <c>allOf: [$ref]</c> with <c>nullable: true</c> (UseAllOfToExtendReferenceSchemas);
+    /// OpenAPI 3.0.3 wants a <c>type</c> beside <c>nullable</c>: the component's own.
+    /// </summary>
+    static void TypeNullableWrappers(IOpenApiSchema schema, IDictionary<string, IOpenApiSchema> components, HashSet<IOpenApiSchema> seen)
+    {
+        if (schema is not OpenApiSchema concrete || !seen.Add(schema)) return;
+        if (concrete.AllOf is [OpenApiSchemaReference reference] && (concrete.Type is null || (concrete.Type & ~JsonSchemaType.Null) == 0)
+            && reference.Reference.Id is { } id && components.TryGetValue(id, out var target) && target.Type is { } targetType)
+        {
+            concrete.Type = (targetType & ~JsonSchemaType.Null) | JsonSchemaType.Null;
+            concrete.Extensions?.Remove(OpenApiConstants.Nullable);
+            concrete.Extensions?.Remove(OpenApiConstants.NullableExtension);
+        }
+        foreach (var child in (concrete.Properties?.Values ?? []).Concat(concrete.AllOf ?? []).Concat(concrete.AnyOf ?? []).Concat(concrete.OneOf ?? [])
+                     .Append(concrete.Items).Append(concrete.AdditionalProperties))
+            if (child is not null) TypeNullableWrappers(child, components, seen);
+    }
+
     static readonly Dictionary<string, string> TagDescriptions = new()
     {
         ["Activities"] = "Record, read, correct and retract coordination activities (reporters record within their units; analysts read).",
@@ -203,6 +222,9 @@ public sealed class OpenApiConventions : IOperationFilter, IDocumentFilter
         document.Tags = new HashSet<OpenApiTag>(used.Select(n => new OpenApiTag { Name = n, Description = TagDescriptions.GetValueOrDefault(n!, n!) }));
 
         if (document.Components?.Schemas is not { } schemas) return;
+        var seen = new HashSet<IOpenApiSchema>(ReferenceEqualityComparer.Instance);
+        foreach (var schema in schemas.Values) TypeNullableWrappers(schema, schemas, seen);
+
         while (true)
         {
             using var writer = new StringWriter();

@@ -31,6 +31,9 @@ public static class Swagger
         c.OperationFilter<StatisticsParameterDocs>();
         c.OperationFilter<OpenApiConventions>(); // last: it sees every parameter and body the others added
         c.DocumentFilter<OpenApiConventions>();
+        // A property whose type is a component and may be null (an activity's location) is allOf [the component] with
+        // nullable: in OpenAPI 3.0 a bare $ref cannot say "or null", and the service does answer null there.
+        c.UseAllOfToExtendReferenceSchemas();
         c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "")
             .Replace("Microsoft.AspNetCore.Mvc.", "").Replace("Microsoft.AspNetCore.Http.", "").Replace('+', '.'));
     });
