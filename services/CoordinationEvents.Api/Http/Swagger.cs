@@ -29,6 +29,7 @@ public static class Swagger
         c.OperationFilter<RequestBodiesFilter>();
         c.OperationFilter<ActivityExamplesFilter>();
         c.OperationFilter<StatisticsParameterDocs>();
+        c.SchemaFilter<BatchItemsFilter>();
         c.OperationFilter<OpenApiConventions>(); // last: it sees every parameter and body the others added
         c.DocumentFilter<OpenApiConventions>();
         // A property whose type is a component and may be null (an activity's location) is allOf [the component] with
@@ -78,6 +79,21 @@ public static class Swagger
             node["externalId"] = $"backfill-{i + 1}";
             return node.ToJsonString();
         })) + "\n";
+    }
+
+    /// <summary>
+    /// A batch's items are read one by one (each gets its own result), so the contract type holds them as raw JSON; to
+    /// a client each is an activity, as the body of POST /api/v1/activities, and there are at most 1,000.
+    /// </summary>
+    sealed class BatchItemsFilter : Swashbuckle.AspNetCore.SwaggerGen.ISchemaFilter
+    {
+        public void Apply(IOpenApiSchema schema, Swashbuckle.AspNetCore.SwaggerGen.SchemaFilterContext context)
+        {
+            if (context.Type != typeof(Contracts.V1.BatchRequest) || schema.Properties?.TryGetValue("activities", out var items) != true
+                || items is not OpenApiSchema activities) return;
+            activities.Items = context.SchemaGenerator.GenerateSchema(typeof(Contracts.V1.ActivityRequest), context.SchemaRepository);
+            activities.MaxItems = Activities.ActivityEndpoints.MaxBatch;
+        }
     }
 
     /// <summary>One example body per activity kind on POST and PUT of an activity, and on the batch.</summary>
