@@ -184,6 +184,13 @@ failures="$(find "$results" -name '*.trx' -print0 | xargs -0 -r awk '
   failed && expecting { line = $0; sub(/<\/Message>.*/, "", line); if (line != "") { printf "      %s\n", substr(unescape(line), 1, 300) }; expecting = 0 }
 ')"
 
+# OpenAPI: the document the API tests wrote (TestResults/openapi), linted with Redocly's recommended rules, and a
+# client generated from it type-checked against every call of api.md. A failure fails the run.
+if ! timed "openapi-lint" deploy/lint-openapi.sh; then
+  echo "run-tests: deploy/lint-openapi.sh failed: the OpenAPI document does not pass its checks"
+  status=1
+fi
+
 remove_test_containers
 echo
 if [ -n "$failures" ]; then

@@ -1,4 +1,7 @@
 using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Admin;
+using CoordinationEvents.Api.Feed;
+using CoordinationEvents.Api.Reports;
 using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Imports;
 using CoordinationEvents.Api.Statistics;
@@ -34,6 +37,10 @@ public static class ServiceSetup
         services.AddActivities();
         services.AddUnits();
         services.AddStatistics();
+        services.AddImports();
+        services.AddReports();
+        services.AddFeed();
+        services.AddAdmin();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
         services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>()))

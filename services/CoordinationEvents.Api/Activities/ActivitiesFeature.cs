@@ -15,7 +15,12 @@ public static class ActivitiesFeature
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());
         services.AddSingleton<IValidator<RetractionRequest>, RetractActivityEndpoint.Validator>();
-        services.ConfigureSwaggerGen(c => c.OperationFilter<ActivityExamplesFilter>());
+        services.ConfigureSwaggerGen(c =>
+        {
+            c.OperationFilter<ActivityExamplesFilter>();
+            c.SchemaFilter<BatchItemsFilter>();
+        });
+        OpenApiTags.Describe(services, "Activities", "Record, read, correct and retract coordination activities (reporters record within their units; analysts read).");
         return services;
     }
 

@@ -186,3 +186,18 @@ public sealed class ActivityExamplesFilter : Swashbuckle.AspNetCore.SwaggerGen.I
         media.Examples = examples;
     }
 }
+
+/// <summary>
+/// A batch's items are read one by one (each gets its own result), so the contract type holds them as raw JSON; to
+/// a client each is an activity, as the body of POST /api/v1/activities, and there are at most 1,000.
+/// </summary>
+public sealed class BatchItemsFilter : Swashbuckle.AspNetCore.SwaggerGen.ISchemaFilter
+{
+    public void Apply(Microsoft.OpenApi.IOpenApiSchema schema, Swashbuckle.AspNetCore.SwaggerGen.SchemaFilterContext context)
+    {
+        if (context.Type != typeof(Contracts.V1.BatchRequest) || schema.Properties?.TryGetValue("activities", out var items) != true
+            || items is not Microsoft.OpenApi.OpenApiSchema activities) return;
+        activities.Items = context.SchemaGenerator.GenerateSchema(typeof(Contracts.V1.ActivityRequest), context.SchemaRepository);
+        activities.MaxItems = RecordActivitiesEndpoint.MaxBatch;
+    }
+}

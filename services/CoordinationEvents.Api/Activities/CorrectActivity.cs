@@ -25,6 +25,7 @@ public static class CorrectActivityEndpoint
     [ProducesResponseType<HttpValidationProblemDetails>(400, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(404, "application/problem+json"), ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(412, "application/problem+json"), ProducesResponseType<ProblemDetails>(428, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(422, "application/problem+json"), RequestHeader("If-Match", Required = true), ResponseHeader(200, "ETag")]
     public static async Task<Ok<ActivityWritten>> Put(
         Guid activityId, [NotBody] ActivityContent content, [WriteAggregate(Required = true)] IEventStream<Activity> stream,
         HttpContext http, UnitDirectory units, TimeProvider clock, CancellationToken ct)

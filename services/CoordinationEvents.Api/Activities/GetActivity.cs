@@ -12,6 +12,7 @@ public static class GetActivityEndpoint
 {
     [WolverineGet("/api/v1/activities/{activityId}", Name = "GetActivity"), Authorize(Policy = Policies.ReadOwn), Tags("Activities")]
     [EndpointSummary("The activity as it stands now; the ETag is its version, for If-Match on a correction.")]
+    [ResponseHeader(200, "ETag")]
     public static async Task<Results<Ok<ActivityResponse>, ProblemHttpResult>> Get(
         Guid activityId, HttpContext http, IQuerySession session, UnitDirectory units, CancellationToken ct)
     {

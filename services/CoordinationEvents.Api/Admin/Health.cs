@@ -1,3 +1,4 @@
+using CoordinationEvents.Api.Core;
 using Npgsql;
 using Wolverine.Http;
 
@@ -7,9 +8,11 @@ namespace CoordinationEvents.Api.Admin;
 public static class HealthEndpoints
 {
     [WolverineGet("/health/live", Name = "Live"), Tags("Health")]
+    [EndpointSummary("Liveness: the process answers."), Microsoft.AspNetCore.Mvc.ProducesResponseType<HealthStatus>(200, "application/json")]
     public static IResult Live() => TypedResults.Ok(new { status = "live" });
 
     [WolverineGet("/health/ready", Name = "Ready"), Tags("Health")]
+    [EndpointSummary("Readiness: the database answers (503 when it does not)."), Microsoft.AspNetCore.Mvc.ProducesResponseType<HealthStatus>(200, "application/json"), Microsoft.AspNetCore.Mvc.ProducesResponseType<Microsoft.AspNetCore.Mvc.ProblemDetails>(503, "application/problem+json")]
     public static async Task<IResult> Ready(NpgsqlDataSource db, CancellationToken ct)
     {
         try

@@ -13,6 +13,7 @@ public static class RebuildProjectionEndpoint
 {
     [WolverinePost("/api/v1/admin/projections/{name}/rebuild", Name = "RebuildProjection"), Authorize(Policy = Policies.Admin), Tags("Admin")]
     [EndpointSummary("Refills the projection's tables from the events in one pass and hands the position back to the daemon; the old figures are served until the swap.")]
+    [ResponseHeader(202, "Location")]
     public static async Task<Results<Accepted<RebuildAccepted>, ProblemHttpResult>> Rebuild(string name, StatisticsRebuild rebuild, CancellationToken ct)
     {
         if (!await rebuild.RequestAsync(name, ct))

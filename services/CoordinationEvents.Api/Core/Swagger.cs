@@ -4,13 +4,22 @@ namespace CoordinationEvents.Api.Core;
 
 public static class Swagger
 {
-    public static IServiceCollection AddSwagger(this IServiceCollection services) => services.AddSwaggerGen(c =>
+    /// <summary>The document's frame; the conventions last, after every feature's own filters (PostConfigure), so they see every parameter and body.</summary>
+    public static IServiceCollection AddSwagger(this IServiceCollection services) => services
+        .PostConfigure<Swashbuckle.AspNetCore.SwaggerGen.SwaggerGenOptions>(c =>
+        {
+            c.OperationFilter<OpenApiConventions>();
+            c.DocumentFilter<OpenApiConventions>();
+        })
+        .AddSwaggerGen(c =>
     {
         c.SwaggerDoc("v1", new OpenApiInfo
         {
             Title = "CoordinationEvents API",
             Version = "v1",
-            Description = "Coordination activities of Vietnam's border guard and border districts: record them, and read exact statistics and review reports for any unit and period.",
+            Description = "Coordination activities of Vietnam's border guard and border districts: record them, and read exact statistics and review reports for any unit and period. Every /api/v1 call needs an X-Api-Key; every error is an RFC 9457 problem document (application/problem+json).",
+            // The service has no open-source licence: it is the operator's, used under its terms.
+            License = new OpenApiLicense { Name = "Proprietary: all rights reserved by the operator" },
         });
         c.AddSecurityDefinition(ApiKeyHandler.SchemeName, new OpenApiSecurityScheme
         {
@@ -24,7 +33,11 @@ public static class Swagger
             [new OpenApiSecuritySchemeReference(ApiKeyHandler.SchemeName, document)] = [],
         });
         c.OperationFilter<RequestBodiesFilter>();
-        c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "").Replace('+', '.'));
+        // A property whose type is a component and may be null (an activity's location) is allOf [the component] with
+        // nullable: in OpenAPI 3.0 a bare $ref cannot say "or null", and the service does answer null there.
+        c.UseAllOfToExtendReferenceSchemas();
+        c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "")
+            .Replace("Microsoft.AspNetCore.Mvc.", "").Replace("Microsoft.AspNetCore.Http.", "").Replace('+', '.'));
     });
 
     /// <summary>
@@ -48,18 +61,24 @@ public static class Swagger
                 Required = true,
                 Description = doc?.Description,
                 Content = (accepts.ContentTypes.Count > 0 ? accepts.ContentTypes : ["application/json"])
-                    .ToDictionary(type => type, type => new OpenApiMediaType
-                    {
-                        Schema = schema,
-                        Example = doc?.Example is { } example ? System.Text.Json.Nodes.JsonValue.Create(example) : null,
-                    }),
+                    .ToDictionary(type => type, type => doc is null
+                        ? new OpenApiMediaType { Schema = schema }
+                        // Text the endpoint reads itself (NDJSON lines): OpenAPI 3.0 has no schema for a sequence of JSON documents.
+                        : new OpenApiMediaType
+                        {
+                            Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = doc.SchemaDescription },
+                            Example = doc.Example is { } example ? System.Text.Json.Nodes.JsonValue.Create(example) : null,
+                        }),
             };
         }
     }
 
     public static WebApplication UseSwaggerUi(this WebApplication app)
     {
-        app.UseSwagger();
+        // The server is the instance that serves the document, as the client reached it: Swagger UI calls it, and a
+        // generated client gets the URL it fetched the document from.
+        app.UseSwagger(o => o.PreSerializeFilters.Add((document, request) =>
+            document.Servers = [new OpenApiServer { Url = $"{request.Scheme}://{request.Host.Value}{request.PathBase}", Description = "This instance of the service" }]));
         app.UseSwaggerUI(o =>
         {
             o.SwaggerEndpoint("/swagger/v1/swagger.json", "CoordinationEvents v1");
@@ -76,5 +95,6 @@ public static class Swagger
 public interface IRequestBodyDoc : Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata
 {
     string Description { get; }
+    string SchemaDescription { get; }
     string? Example { get; }
 }

@@ -44,7 +44,8 @@ public static class StartImportEndpoint
 
     [WolverinePost("/api/v1/imports", Name = "StartImport"), Authorize(Policy = Policies.Record), Tags(Tag), AcceptsNdjson]
     [EndpointSummary("Import up to 1,000,000 activities as NDJSON (application/x-ndjson or application/jsonl): one activity per line, each exactly as the body of POST /api/v1/activities. Answers 202 with the job's Location; the lines are recorded in the background, idempotently, as a batch would record them.")]
-    [ProducesResponseType<ImportAccepted>(202)]
+    [ProducesResponseType<ImportAccepted>(202), ResponseHeader(202, "Location")]
+    [ResponseHeader(202, "Location")]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json"), ProducesResponseType<ProblemDetails>(413, "application/problem+json"), ProducesResponseType<ProblemDetails>(415, "application/problem+json")]
     public static async Task<Accepted<ImportAccepted>> Start(HttpContext http, NpgsqlDataSource db, IDocumentSession session, IMessageBus bus, TimeProvider clock, IConfiguration configuration, CancellationToken ct)
     {
@@ -157,7 +158,9 @@ public sealed class AcceptsNdjsonAttribute : Attribute, IRequestBodyDoc
     public bool IsOptional => false;
 
     public string Description =>
-        $"NDJSON: one activity per line (UTF-8, lines end with \\n), each exactly as the body of POST /api/v1/activities; blank lines are skipped; at most {StartImportEndpoint.MaxLines:N0} lines. The schema is that of one line.";
+        $"NDJSON: one activity per line (UTF-8, lines end with \\n), each exactly as the body of POST /api/v1/activities (the schema ActivityRequest); blank lines are skipped; at most {StartImportEndpoint.MaxLines:N0} lines.";
+
+    public string SchemaDescription => "NDJSON lines, each an ActivityRequest.";
 
     public string? Example => string.Join("\n", new[] { "patrol", "crime-bust" }.Select((kind, i) =>
     {

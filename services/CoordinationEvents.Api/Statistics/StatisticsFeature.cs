@@ -1,3 +1,4 @@
+using CoordinationEvents.Api.Core;
 using JasperFx.Events.Projections;
 using Marten;
 
@@ -13,6 +14,7 @@ public static class StatisticsFeature
         services.AddSingleton<StatisticsRebuild>();
         services.AddHostedService(sp => sp.GetRequiredService<StatisticsRebuild>());
         services.ConfigureSwaggerGen(c => c.OperationFilter<StatisticsParameterDocs>());
+        OpenApiTags.Describe(services, "Statistics", "Exact figures for any unit's subtree and period, grouped by kind, unit, time or dimension; JSON or CSV.");
         return services;
     }
 

@@ -14,6 +14,7 @@ public static class UnitsFeature
     {
         services.AddSingleton<UnitDirectory>();
         services.AddSingleton<IValidator<UnitRequest>, UnitRequestValidator>();
+        OpenApiTags.Describe(services, "Units", "The unit tree: provinces, districts, border posts and communes (changed by administrators).");
         return services;
     }
 

@@ -34,6 +34,9 @@ public class ServiceInstance(string connectionString = "") : WebApplicationFacto
         }));
     }
 
+    /// <summary>A client whose every response is checked against the OpenAPI document (<see cref="OpenApiConformance"/>).</summary>
+    public new HttpClient CreateClient() => CreateDefaultClient(new Microsoft.AspNetCore.Mvc.Testing.Handlers.RedirectHandler(), new OpenApiConformance(this));
+
     public HttpClient Client(string? key)
     {
         var client = CreateClient();
