@@ -65,6 +65,7 @@ public static class ServiceSetup
         });
         services.AddAuthentication(ApiKeyHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, null);
         services.AddAuthorization(Policies.Add);
+        services.AddRateLimits(builder.Configuration);
 
         services.AddProblemDetails();
         services.AddSingleton<IProblemDetailsWriter, FallbackProblemDetailsWriter>(); // after the default writer: whatever the Accept header
@@ -137,12 +138,14 @@ public static class ServiceSetup
 
     public static WebApplication UseCoordinationEvents(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSwaggerUi();
         app.UseDashboard();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapWolverineEndpoints(options =>
         {

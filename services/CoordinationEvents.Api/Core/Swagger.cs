@@ -24,6 +24,7 @@ public static class Swagger
             [new OpenApiSecuritySchemeReference(ApiKeyHandler.SchemeName, document)] = [],
         });
         c.OperationFilter<RequestBodiesFilter>();
+        c.OperationFilter<RateLimitDocs>();
         c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "").Replace('+', '.'));
     });
 
