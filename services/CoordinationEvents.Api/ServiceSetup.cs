@@ -1,6 +1,7 @@
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Imports;
+using CoordinationEvents.Api.Keys;
 using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Api.Units;
 using JasperFx.Events.Daemon;
@@ -34,6 +35,7 @@ public static class ServiceSetup
         services.AddActivities();
         services.AddUnits();
         services.AddStatistics();
+        services.AddKeys();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
         services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>()))
@@ -63,6 +65,7 @@ public static class ServiceSetup
             options.Keys.AddRange(builder.Configuration.GetSection("ApiKeys").Get<List<ApiKeyConfig>>() ?? []);
             if (builder.Environment.IsDevelopment()) options.Keys.AddRange(ApiKeyOptions.DevelopmentKeys());
         });
+        services.AddSingleton<KeyDirectory>();
         services.AddAuthentication(ApiKeyHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, null);
         services.AddAuthorization(Policies.Add);
         services.AddRateLimits(builder.Configuration);
@@ -123,6 +126,9 @@ public static class ServiceSetup
         UnitsFeature.ConfigureStore(options);
         StatisticsFeature.ConfigureStore(options, statistics);
         ImportsFeature.ConfigureStore(options);
+        KeysFeature.ConfigureStore(options);
+        // Who changed keys and units (Core/AuditTrail): written by the Keys and Units features.
+        options.Storage.ExtendedSchemaObjects.Add(AuditTrail.Table());
 
         options.Projections.StaleSequenceThreshold = TimeSpan.FromSeconds(1);
         // How often the daemon looks for new events. Cadence only; it changes nothing of what is skipped or counted.
