@@ -46,10 +46,12 @@ public static class RateLimits
 
     public static IServiceCollection AddRateLimits(this IServiceCollection services, IConfiguration configuration)
     {
-        var options = configuration.GetSection(RateLimitOptions.Section).Get<RateLimitOptions>() ?? new RateLimitOptions();
-        services.AddSingleton(options);
-        services.AddRateLimiter(limiter =>
+        // Bound when first asked for, not now: a test host's configuration is added after the services are.
+        services.Configure<RateLimitOptions>(configuration.GetSection(RateLimitOptions.Section));
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<Microsoft.Extensions.Options.IOptions<RateLimitOptions>>((limiter, limits) =>
         {
+            var options = limits.Value;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http => Partition(http, options));
             limiter.OnRejected = (context, ct) => RejectAsync(context, ct);
         });
