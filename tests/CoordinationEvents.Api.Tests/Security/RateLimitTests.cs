@@ -47,37 +47,40 @@ public sealed class RateLimitTests : IAsyncLifetime
         using var other = api.Client(ApiFactory.OtherReporterKey);
         var accepted = new List<(string ExternalId, Guid ActivityId)>();
         var refused = new List<string>();
+        var retryAfter = TimeSpan.Zero;
 
-        for (var i = 0; i < 4 * Burst; i++)
+        // Classifies each answer: a slow machine may see a token come back between two posts, so no single post's
+        // answer is predicted; the counts and the store are checked.
+        async Task PostAsync(HttpClient client, string externalId, bool batch = false)
         {
-            var externalId = $"rate-limit-busy-{i}";
-            using var response = await busy.PostJsonAsync("/api/v1/activities", Activity(externalId));
+            using var response = batch
+                ? await client.PostJsonAsync("/api/v1/activities/batch", $$"""{"activities":[{{Activity(externalId)}}]}""")
+                : await client.PostJsonAsync("/api/v1/activities", Activity(externalId));
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
                 var problem = await response.AssertProblemAsync(429);
                 Assert.Contains("limit", problem.GetProperty("detail").GetString());
                 Assert.True(response.Headers.RetryAfter?.Delta is { TotalSeconds: >= 1 }, $"Retry-After: {response.Headers.RetryAfter}");
+                retryAfter = response.Headers.RetryAfter!.Delta!.Value;
                 refused.Add(externalId);
+                return;
             }
-            else
-            {
-                Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-                accepted.Add((externalId, (await response.JsonAsync()).GetProperty("activityId").GetGuid()));
-            }
+            var body = await response.JsonAsync();
+            Assert.True(response.IsSuccessStatusCode, body.ToString());
+            accepted.Add((externalId, batch ? body.GetProperty("results")[0].GetProperty("activityId").GetGuid() : body.GetProperty("activityId").GetGuid()));
         }
-        Assert.True(refused.Count >= 2 * Burst, $"{refused.Count} refused of {4 * Burst}");
-        Assert.InRange(accepted.Count, Burst, 2 * Burst);
+
+        for (var i = 0; i < 4 * Burst; i++) await PostAsync(busy, $"rate-limit-busy-{i}");
+        Assert.True(refused.Count >= Burst, $"{refused.Count} refused of {4 * Burst}");
+        Assert.True(accepted.Count >= Burst, $"{accepted.Count} accepted of {4 * Burst}");
 
         // Another key is served meanwhile: its own bucket.
-        using (var served = await other.PostJsonAsync("/api/v1/activities", Activity("rate-limit-other-0")))
-        {
-            Assert.Equal(HttpStatusCode.Created, served.StatusCode);
-            accepted.Add(("rate-limit-other-0", (await served.JsonAsync()).GetProperty("activityId").GetGuid()));
-        }
-        // The busy key is still refused, a batch too (a write); and its reads have a bucket of their own.
-        using (var still = await busy.PostJsonAsync("/api/v1/activities/batch", $$"""{"activities":[{{Activity("rate-limit-batch-0")}}]}"""))
-            await still.AssertProblemAsync(429);
-        refused.Add("rate-limit-batch-0");
+        var before = accepted.Count;
+        await PostAsync(other, "rate-limit-other-0");
+        Assert.Equal(before + 1, accepted.Count);
+        // Batches are writes too; the busy key's reads have a bucket of their own.
+        for (var i = 0; i < Burst; i++) await PostAsync(busy, $"rate-limit-batch-{i}", batch: true);
+        Assert.Contains(refused, r => r.StartsWith("rate-limit-batch-", StringComparison.Ordinal));
         using (var read = await busy.GetAsync($"/api/v1/activities/{accepted[0].ActivityId}"))
             Assert.Equal(HttpStatusCode.OK, read.StatusCode);
 
@@ -91,7 +94,7 @@ public sealed class RateLimitTests : IAsyncLifetime
         Assert.Equal(accepted.Count, await api.EventCountAsync());
 
         // After Retry-After, the key is served again.
-        await Task.Delay(TimeSpan.FromSeconds(2.1));
+        await Task.Delay(retryAfter + TimeSpan.FromMilliseconds(200));
         using var again = await busy.PostJsonAsync("/api/v1/activities", Activity("rate-limit-busy-later"));
         Assert.Equal(HttpStatusCode.Created, again.StatusCode);
     }
