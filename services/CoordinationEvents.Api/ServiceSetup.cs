@@ -4,6 +4,7 @@ using CoordinationEvents.Api.Feed;
 using CoordinationEvents.Api.Reports;
 using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Imports;
+using CoordinationEvents.Api.Keys;
 using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Api.Units;
 using JasperFx.Events.Daemon;
@@ -41,6 +42,7 @@ public static class ServiceSetup
         services.AddReports();
         services.AddFeed();
         services.AddAdmin();
+        services.AddKeys();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
         services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>()))
@@ -70,8 +72,10 @@ public static class ServiceSetup
             options.Keys.AddRange(builder.Configuration.GetSection("ApiKeys").Get<List<ApiKeyConfig>>() ?? []);
             if (builder.Environment.IsDevelopment()) options.Keys.AddRange(ApiKeyOptions.DevelopmentKeys());
         });
+        services.AddSingleton<KeyDirectory>();
         services.AddAuthentication(ApiKeyHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, ApiKeyHandler>(ApiKeyHandler.SchemeName, null);
         services.AddAuthorization(Policies.Add);
+        services.AddRateLimits(builder.Configuration);
 
         services.AddProblemDetails();
         services.AddSingleton<IProblemDetailsWriter, FallbackProblemDetailsWriter>(); // after the default writer: whatever the Accept header
@@ -129,6 +133,9 @@ public static class ServiceSetup
         UnitsFeature.ConfigureStore(options);
         StatisticsFeature.ConfigureStore(options, statistics);
         ImportsFeature.ConfigureStore(options);
+        KeysFeature.ConfigureStore(options);
+        // Who changed keys and units (Core/AuditTrail): written by the Keys and Units features.
+        options.Storage.ExtendedSchemaObjects.Add(AuditTrail.Table());
 
         options.Projections.StaleSequenceThreshold = TimeSpan.FromSeconds(1);
         // How often the daemon looks for new events. Cadence only; it changes nothing of what is skipped or counted.
@@ -144,12 +151,14 @@ public static class ServiceSetup
 
     public static WebApplication UseCoordinationEvents(this WebApplication app)
     {
+        app.UseSecurityHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSwaggerUi();
         app.UseDashboard();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapWolverineEndpoints(options =>
         {

@@ -112,6 +112,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
         startInfo.Environment["Logging__LogLevel__Default"] = "Warning";
         startInfo.Environment["Logging__LogLevel__CoordinationEvents.Api.Statistics"] = "Information";
+        // 32 clients post as fast as they can with one key: the service's rate limits (RateLimits) would measure themselves.
+        // Set on the bench's environment, they win (e.g. RateLimits__Writes__PermitsPerSecond=100 to bench with them on).
+        foreach (var kind in new[] { "Writes", "Reads", "Imports" })
+            startInfo.Environment[$"RateLimits__{kind}__PermitsPerSecond"] = Environment.GetEnvironmentVariable($"RateLimits__{kind}__PermitsPerSecond") ?? "0";
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) startInfo.Environment[key] = value;
 
         var logPath = Path.Combine(scratchDirectory, $"service-{name}.log");

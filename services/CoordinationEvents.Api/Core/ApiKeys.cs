@@ -110,23 +110,29 @@ public sealed record Caller(string Client, string Role, IReadOnlyList<string> Sc
 /// X-Api-Key authentication: the key's hash is looked up among the configured ones. Missing or unknown: 401.
 /// Known but not allowed: 403. Both as problem documents.
 /// </summary>
-public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IOptions<ApiKeyOptions> keys)
+public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, IOptions<ApiKeyOptions> keys,
+    KeyDirectory stored)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string Header = "X-Api-Key";
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    /// <summary>Configured keys first (no database), then the keys made at run time (<see cref="KeyDirectory"/>).</summary>
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         if (!Request.Headers.TryGetValue(Header, out var values) || string.IsNullOrEmpty(values.ToString()))
-            return Task.FromResult(AuthenticateResult.NoResult());
-        var key = keys.Value.Find(values.ToString());
-        if (key is null) return Task.FromResult(AuthenticateResult.Fail("Unknown API key."));
+            return AuthenticateResult.NoResult();
+        var secret = values.ToString();
+        string keyId;
+        var key = keys.Value.Find(secret);
+        if (key is not null) keyId = "config:" + key.Client;
+        else if (await stored.FindAsync(secret, Context.RequestAborted) is { } found) (keyId, key) = (found.KeyId, found.Key);
+        else return AuthenticateResult.Fail("Unknown API key.");
 
-        var claims = new List<Claim> { new(ClaimTypes.Name, key.Client), new(ClaimTypes.Role, key.Role) };
+        var claims = new List<Claim> { new(ClaimTypes.Name, key.Client), new(ClaimTypes.Role, key.Role), new(RateLimits.KeyClaim, keyId) };
         claims.AddRange(key.Scope.Select(s => new Claim(Caller.ScopeClaim, s)));
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>

@@ -38,6 +38,7 @@ public static class Swagger
         c.UseAllOfToExtendReferenceSchemas();
         c.CustomSchemaIds(t => t.FullName!.Replace("CoordinationEvents.", "").Replace("Contracts.V1.", "")
             .Replace("Microsoft.AspNetCore.Mvc.", "").Replace("Microsoft.AspNetCore.Http.", "").Replace('+', '.'));
+        c.OperationFilter<RateLimitDocs>();
     });
 
     /// <summary>

@@ -21,7 +21,7 @@ public static class UpdateUnitEndpoint
     [WolverinePut("/api/v1/units/{unitId}", Name = "UpdateUnit"), Authorize(Policy = Policies.Admin), Tags("Units")]
     [EndpointSummary("Rename or move a unit. A move reaches the statistics, which roll up the tree, through a durable message.")]
     public static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> Put(
-        string unitId, UnitRequest request, UnitDirectory directory, IDocumentSession session, IMessageBus bus, CancellationToken ct)
+        string unitId, UnitRequest request, System.Security.Claims.ClaimsPrincipal user, UnitDirectory directory, IDocumentSession session, IMessageBus bus, CancellationToken ct)
     {
         var body = UnitRules.Normalize(request);
         body = body with { UnitId = body.UnitId ?? unitId };
@@ -39,6 +39,14 @@ public static class UpdateUnitEndpoint
             session.QueueSqlCommand($"update {UnitDirectory.TableName} set name = ?, type = ?, parent_id = null, updated_at = now() where unit_id = ?", body.Name!, body.Type!, unitId);
         else
             session.QueueSqlCommand($"update {UnitDirectory.TableName} set name = ?, type = ?, parent_id = ?, updated_at = now() where unit_id = ?", body.Name!, body.Type!, body.ParentId, unitId);
+        // Its history row, in the same transaction.
+        session.QueueSqlCommand(
+            $"insert into {AuditTrail.TableName} (actor, action, subject_type, subject_id, details) values (?, ?, '{AuditTrail.Subjects.Unit}', ?, ?::jsonb)",
+            Caller.From(user).Client, AuditTrail.Actions.UnitUpdated, unitId, AuditTrail.Details(new
+            {
+                before = new { name = existing.Name, type = existing.Type, parentId = existing.ParentId },
+                after = new { name = body.Name, type = body.Type, parentId = body.ParentId },
+            }));
         if (existing.ParentId != body.ParentId) await bus.PublishAsync(new UnitMoved(unitId, existing.ParentId, body.ParentId));
         await session.SaveChangesAsync(ct);
         await directory.ReloadAsync(ct);

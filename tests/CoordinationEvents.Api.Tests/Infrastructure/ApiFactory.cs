@@ -27,11 +27,21 @@ public class ServiceInstance(string connectionString = "") : WebApplicationFacto
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>(Settings)
+        builder.ConfigureAppConfiguration(config =>
         {
-            ["ConnectionStrings:Events"] = ConnectionString,
-            ["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("CE_TEST_LOG") ?? "Warning",
-        }));
+            var settings = new Dictionary<string, string?>
+            {
+                // The tests post as fast as they can with one key (the fuzz test, the concurrency tests): no rate limits,
+                // unless a test sets its own (Security/RateLimitTests).
+                ["RateLimits:Writes:PermitsPerSecond"] = "0",
+                ["RateLimits:Reads:PermitsPerSecond"] = "0",
+                ["RateLimits:Imports:PermitsPerSecond"] = "0",
+            };
+            foreach (var (key, value) in Settings) settings[key] = value;
+            settings["ConnectionStrings:Events"] = ConnectionString;
+            settings["Logging:LogLevel:Default"] = Environment.GetEnvironmentVariable("CE_TEST_LOG") ?? "Warning";
+            config.AddInMemoryCollection(settings);
+        });
     }
 
     /// <summary>A client whose every response is checked against the OpenAPI document (<see cref="OpenApiConformance"/>).</summary>

@@ -424,8 +424,12 @@ public sealed class NoServerErrorTests(ApiFactory api, ITestOutputHelper output)
     Probe AdminCall(Run run)
     {
         var m = run.M;
-        return m.Next(7) switch
+        return m.Next(9) switch
         {
+            7 => KeyCall(run),
+            8 => new Probe("audit", HttpMethod.Get, "/api/v1/admin/audit" + m.Query([("limit", "5")], new Dictionary<string, string[]>
+                { ["subjectType"] = ["key", "unit", "KEY", ""], ["subjectId"] = ["phong-tho", "key-0"], ["before"] = ["1", "x", "-1"], ["limit"] = ["0", "1001", "x"] }),
+                ApiKeyOptions.DevAdminKey, Effect.Read),
             6 => new Probe("health and swagger", HttpMethod.Get, m.Pick(new[] { "/health/live", "/health/ready", "/swagger/v1/swagger.json", "/swagger/index.html", "/api/v1", "/api/v1/activities/batch", $"/api/v1/imports/{m.NewGuid()}", "/api/v1/imports/not-a-guid" })
                 + m.Query([], new Dictionary<string, string[]> { ["zzz"] = ["1"] }), m.Pick<string?>([null, ApiKeyOptions.DevAdminKey]), Effect.Read),
             0 or 1 => new Probe("projections", HttpMethod.Get, "/api/v1/admin/projections" + m.Query([], new Dictionary<string, string[]> { ["zzz"] = ["1"] }),
@@ -435,6 +439,31 @@ public sealed class NoServerErrorTests(ApiFactory api, ITestOutputHelper output)
             _ => new Probe("rebuild", HttpMethod.Post, $"/api/v1/admin/projections/{(m.Chance(0.1) ? "statistics" : m.QueryValue(["statistic", "STATISTICS", "x", ".."]))}/rebuild",
                 ApiKeyOptions.DevAdminKey, Effect.Read),
         };
+    }
+
+    /// <summary>The admin's key endpoints: mostly mutated new keys; reads; rotations and revocations of keys that do not exist.</summary>
+    Probe KeyCall(Run run)
+    {
+        var m = run.M;
+        switch (m.Next(4))
+        {
+            case 0:
+            case 1:
+            {
+                JsonNode body = new JsonObject { ["client"] = $"fuzz-client-{run.Serial++}", ["role"] = "reporter", ["scope"] = new JsonArray("phong-tho") };
+                if (m.Chance(0.9)) m.Mutate(body);
+                return new Probe("create key", HttpMethod.Post, "/api/v1/admin/keys", ApiKeyOptions.DevAdminKey, Effect.Read) { Body = Mutations.ToBytes(m.ToJson(body)) };
+            }
+            case 2:
+                return new Probe("keys", HttpMethod.Get, "/api/v1/admin/keys", ApiKeyOptions.DevAdminKey, Effect.Read);
+            default:
+            {
+                var target = m.Pick(new[] { "key-0000000000000000", "nowhere", "%00", "A", new string('a', 300) });
+                return m.Chance(0.5)
+                    ? new Probe("rotate key", HttpMethod.Post, $"/api/v1/admin/keys/{target}/rotate", ApiKeyOptions.DevAdminKey, Effect.Read)
+                    : new Probe("revoke key", HttpMethod.Delete, $"/api/v1/admin/keys/{target}", ApiKeyOptions.DevAdminKey, Effect.Read);
+            }
+        }
     }
 
     // ---------- sending and checking ----------

@@ -47,7 +47,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var createdOfUnitResponse = await CoordinationEvents.Api.Units.CreateUnitEndpoint.Post(unitRequest, _unitDirectory, _npgsqlDataSource, httpContext.RequestAborted).ConfigureAwait(false);
+            var createdOfUnitResponse = await CoordinationEvents.Api.Units.CreateUnitEndpoint.Post(unitRequest, httpContext.User, _unitDirectory, _npgsqlDataSource, httpContext.RequestAborted).ConfigureAwait(false);
 
             await createdOfUnitResponse.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

@@ -61,7 +61,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfUnitResponseAndProblemHttpResult = await CoordinationEvents.Api.Units.UpdateUnitEndpoint.Put(unitId, unitRequest, _unitDirectory, documentSession, messageContext, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfUnitResponseAndProblemHttpResult = await CoordinationEvents.Api.Units.UpdateUnitEndpoint.Put(unitId, unitRequest, httpContext.User, _unitDirectory, documentSession, messageContext, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
