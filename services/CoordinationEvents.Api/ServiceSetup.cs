@@ -1,4 +1,5 @@
 using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Admin;
 using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Imports;
 using CoordinationEvents.Api.Statistics;
@@ -25,6 +26,9 @@ public static class ServiceSetup
     public static WebApplicationBuilder AddCoordinationEvents(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // Metrics at /metrics, OTLP when configured, JSON logs outside Development (Core/Telemetry.cs, README "Operations").
+        builder.AddTelemetry();
+        var telemetry = Telemetry.Enabled(builder.Configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException(
@@ -34,9 +38,10 @@ public static class ServiceSetup
         services.AddActivities();
         services.AddUnits();
         services.AddStatistics();
+        services.AddAdmin();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
-        services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>()))
+        services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>(), telemetry))
             .UseNpgsqlDataSource()
             .ApplyAllDatabaseChangesOnStartup()
             .InitializeWith<UnitSeedData>()
@@ -109,7 +114,7 @@ public static class ServiceSetup
     /// <item>Event type names are stable strings; metadata holds the client (a header) and the correlation id.</item>
     /// </list>
     /// </summary>
-    public static StoreOptions EventStoreOptions(StatisticsProjection statistics)
+    public static StoreOptions EventStoreOptions(StatisticsProjection statistics, bool telemetry = false)
     {
         var options = new StoreOptions();
         options.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsString, Weasel.Core.Casing.CamelCase, o => StoreJson.Configure(o));
@@ -122,6 +127,8 @@ public static class ServiceSetup
         UnitsFeature.ConfigureStore(options);
         StatisticsFeature.ConfigureStore(options, statistics);
         ImportsFeature.ConfigureStore(options);
+
+        if (telemetry) Telemetry.ConfigureStore(options);
 
         options.Projections.StaleSequenceThreshold = TimeSpan.FromSeconds(1);
         // How often the daemon looks for new events. Cadence only; it changes nothing of what is skipped or counted.
@@ -137,6 +144,7 @@ public static class ServiceSetup
 
     public static WebApplication UseCoordinationEvents(this WebApplication app)
     {
+        app.UseTelemetry();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSwaggerUi();
