@@ -41,7 +41,13 @@ public static class ServiceSetup
         services.AddAdmin();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
-        services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>(), telemetry))
+        services.AddMarten(sp =>
+            {
+                var options = EventStoreOptions(sp.GetRequiredService<StatisticsProjection>(), telemetry);
+                // A client's race (a duplicate stream, a concurrency conflict) is a 200/409/412, not an error log.
+                options.Logger(new ClientConflictLogging(sp.GetRequiredService<ILoggerFactory>().CreateLogger<IDocumentStore>()));
+                return options;
+            })
             .UseNpgsqlDataSource()
             .ApplyAllDatabaseChangesOnStartup()
             .InitializeWith<UnitSeedData>()
