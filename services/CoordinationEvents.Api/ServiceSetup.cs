@@ -29,6 +29,9 @@ public static class ServiceSetup
     public static WebApplicationBuilder AddCoordinationEvents(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // Metrics at /metrics, OTLP when configured, JSON logs outside Development (Core/Telemetry.cs, README "Operations").
+        builder.AddTelemetry();
+        var telemetry = Telemetry.Enabled(builder.Configuration);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException(
@@ -45,7 +48,13 @@ public static class ServiceSetup
         services.AddKeys();
 
         var runProjections = builder.Configuration.GetValue("Projections:RunInBackground", true);
-        services.AddMarten(sp => EventStoreOptions(sp.GetRequiredService<StatisticsProjection>()))
+        services.AddMarten(sp =>
+            {
+                var options = EventStoreOptions(sp.GetRequiredService<StatisticsProjection>(), telemetry);
+                // A client's race (a duplicate stream, a concurrency conflict) is a 200/409/412, not an error log.
+                options.Logger(new ClientConflictLogging(sp.GetRequiredService<ILoggerFactory>().CreateLogger<IDocumentStore>()));
+                return options;
+            })
             .UseNpgsqlDataSource()
             .ApplyAllDatabaseChangesOnStartup()
             .InitializeWith<UnitSeedData>()
@@ -120,7 +129,7 @@ public static class ServiceSetup
     /// <item>Event type names are stable strings; metadata holds the client (a header) and the correlation id.</item>
     /// </list>
     /// </summary>
-    public static StoreOptions EventStoreOptions(StatisticsProjection statistics)
+    public static StoreOptions EventStoreOptions(StatisticsProjection statistics, bool telemetry = false)
     {
         var options = new StoreOptions();
         options.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsString, Weasel.Core.Casing.CamelCase, o => StoreJson.Configure(o));
@@ -137,6 +146,8 @@ public static class ServiceSetup
         // Who changed keys and units (Core/AuditTrail): written by the Keys and Units features.
         options.Storage.ExtendedSchemaObjects.Add(AuditTrail.Table());
 
+        if (telemetry) Telemetry.ConfigureStore(options);
+
         options.Projections.StaleSequenceThreshold = TimeSpan.FromSeconds(1);
         // How often the daemon looks for new events. Cadence only; it changes nothing of what is skipped or counted.
         // The high water agent waits the slow time after every poll that finds it caught up (no gap below the
@@ -152,6 +163,7 @@ public static class ServiceSetup
     public static WebApplication UseCoordinationEvents(this WebApplication app)
     {
         app.UseSecurityHeaders();
+        app.UseTelemetry();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseSwaggerUi();

@@ -34,5 +34,7 @@ public static class ActivitiesFeature
         options.Projections.Add(new ActivityViewProjection(), ProjectionLifecycle.Inline);
         options.Projections.Add(new ActivityAggregation(), ProjectionLifecycle.Live);
         ActivityView.Configure(options);
+        // The activities counters (Core/Telemetry.cs), after every commit.
+        options.Listeners.Add(new ActivityCounters());
     }
 }

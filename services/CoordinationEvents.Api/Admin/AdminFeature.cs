@@ -8,6 +8,7 @@ public static class AdminFeature
     public static IServiceCollection AddAdmin(this IServiceCollection services)
     {
         OpenApiTags.Describe(services, "Admin", "Projections, their lag and rebuilds, and the consistency check of the statistics.");
+        services.AddHostedService<ProjectionLagMonitor>();
         return services;
     }
 }

@@ -96,7 +96,26 @@ public static class ImportChunkHandler
                 problems.Select(p => ImportStore.ErrorsJson(p.Errors)).ToArray());
         session.QueueSqlCommand($"delete from {ImportStore.Lines} where import_id = ? and chunk = ?", message.ImportId, message.Chunk);
         if (message.Chunk + 1 < job.Chunks) await bus.PublishAsync(message with { Chunk = message.Chunk + 1 });
+        // The lines by outcome (Core/Telemetry.cs), counted once the chunk's transaction has committed.
+        session.Listeners.Add(new CountLinesAfterCommit(created, duplicate, invalid, conflict));
         // Wolverine's transactional middleware commits the session, then sends the outbox's message.
+    }
+
+    sealed class CountLinesAfterCommit(int created, int duplicate, int invalid, int conflict) : DocumentSessionListenerBase
+    {
+        public override Task AfterCommitAsync(IDocumentSession session, Marten.Services.IChangeSet commit, CancellationToken token)
+        {
+            Add(created, "created");
+            Add(duplicate, "duplicate");
+            Add(invalid, "invalid");
+            Add(conflict, "conflict");
+            return Task.CompletedTask;
+        }
+
+        static void Add(int count, string outcome)
+        {
+            if (count > 0) Telemetry.ImportLines.Add(count, new KeyValuePair<string, object?>("outcome", outcome));
+        }
     }
 
     static ItemInput Read(byte[] line)
