@@ -1,6 +1,7 @@
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Imports;
+using CoordinationEvents.Api.Reports;
 using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Api.Units;
 using JasperFx.Events.Daemon;
@@ -122,6 +123,7 @@ public static class ServiceSetup
         UnitsFeature.ConfigureStore(options);
         StatisticsFeature.ConfigureStore(options, statistics);
         ImportsFeature.ConfigureStore(options);
+        ReportsFeature.ConfigureStore(options);
 
         options.Projections.StaleSequenceThreshold = TimeSpan.FromSeconds(1);
         // How often the daemon looks for new events. Cadence only; it changes nothing of what is skipped or counted.
