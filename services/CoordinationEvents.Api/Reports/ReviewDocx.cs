@@ -43,7 +43,7 @@ public static class ReviewDocx
             firstHeader.Header = new Header(new Paragraph());
             var header = main.AddNewPart<HeaderPart>();
             header.Header = new Header(new Paragraph(
-                new ParagraphProperties(new Justification { Val = JustificationValues.Center }, new SpacingBetweenLines { After = "0" }),
+                new ParagraphProperties(new SpacingBetweenLines { After = "0" }, new Justification { Val = JustificationValues.Center }),
                 new SimpleField(new Run(new Text("2"))) { Instruction = " PAGE " }));
 
             var body = new Body();
