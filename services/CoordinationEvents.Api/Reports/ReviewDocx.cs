@@ -24,7 +24,7 @@ public static class ReviewDocx
     public const int BodySize = 28, NationalTitleSize = 24, MottoSize = 28, IssuerSize = 26, PartyTitleSize = 30, RecipientsSize = 22;
 
     const int TextWidth = PageWidth - MarginLeft - MarginRight;
-    const int LeftColumn = 3800;
+    const int LeftColumn = 4000;
     const int RightColumn = TextWidth - LeftColumn;
 
     public static byte[] Render(ReviewReportDocument report, ReportHeading heading)
@@ -52,7 +52,9 @@ public static class ReviewDocx
             body.Append(Para("BÁO CÁO", bold: true, center: true, after: 0));
             var subject = $"Sơ kết thực hiện quy chế phối hợp {ReviewReport.Period(report.From, report.To)}";
             body.Append(Para(subject, bold: true, center: true, after: 0));
-            body.Append(Rule(Para($"trên địa bàn {heading.Area}", bold: true, center: true, after: 240), indent: 2800));
+            body.Append(Para($"trên địa bàn {heading.Area}", bold: true, center: true, after: 60));
+            body.Append(Rule(indent: 3200));
+            body.Append(Para("", center: true, after: 0));
 
             body.Append(Para("[Căn cứ, mục đích báo cáo]", marked: true, indent: true));
             body.Append(Para("I. KẾT QUẢ THỰC HIỆN", bold: true, indent: true));
@@ -130,17 +132,12 @@ public static class ReviewDocx
         return paragraph;
     }
 
-    /// <summary>A short solid rule under the paragraph: its bottom border, the paragraph indented from both sides.</summary>
-    static Paragraph Rule(Paragraph paragraph, int indent)
-    {
-        var pPr = paragraph.ParagraphProperties!;
-        // Schema order: pBdr comes before spacing, ind and jc.
-        pPr.InsertAt(new ParagraphBorders(new BottomBorder { Val = BorderValues.Single, Size = 6U, Space = 1U, Color = "000000" }), 0);
-        pPr.RemoveAllChildren<Indentation>();
-        var ind = new Indentation { Left = indent.ToString(), Right = indent.ToString() };
-        pPr.InsertBefore(ind, pPr.GetFirstChild<Justification>());
-        return paragraph;
-    }
+    /// <summary>A short solid rule, centred: an empty paragraph of 3 pt with a bottom border, indented from both sides.</summary>
+    static Paragraph Rule(int indent) => new(new ParagraphProperties(
+        new ParagraphBorders(new BottomBorder { Val = BorderValues.Single, Size = 6U, Space = 1U, Color = "000000" }),
+        new SpacingBetweenLines { Before = "0", After = "0", Line = "60", LineRule = LineSpacingRuleValues.Exact },
+        new Indentation { Left = indent.ToString(), Right = indent.ToString() },
+        new Justification { Val = JustificationValues.Center }));
 
     static Table Borderless(params int[] widths)
     {
@@ -182,7 +179,8 @@ public static class ReviewDocx
         }
         else
         {
-            left.Add(Rule(issuer, 1200));
+            left.Add(issuer);
+            left.Add(Rule(1300));
         }
         left.Add(Para(h.NumberLine, center: true, size: IssuerSize, after: 0));
 
@@ -194,7 +192,9 @@ public static class ReviewDocx
         else
         {
             right.Add(Para("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold: true, center: true, size: NationalTitleSize, after: 0));
-            right.Add(Rule(Para("Độc lập - Tự do - Hạnh phúc", bold: true, center: true, size: MottoSize, after: 240), 980));
+            right.Add(Para("Độc lập - Tự do - Hạnh phúc", bold: true, center: true, size: MottoSize, after: 0));
+            right.Add(Rule(850));
+            right.Add(Para("", center: true, after: 0));
         }
         right.Add(Para(h.PlaceAndDate, italic: true, center: true, after: 0));
 

@@ -77,7 +77,7 @@ public sealed class ReportDocxTests(DemoReportFixture fixture) : IClassFixture<D
         var motto = RunOf("Độc lập - Tự do - Hạnh phúc");
         Assert.InRange(Points(motto), 13, 14);
         Assert.NotNull(motto.RunProperties!.Bold);
-        Assert.NotNull(((Paragraph)motto.Parent!).ParagraphProperties!.ParagraphBorders!.BottomBorder); // the rule under the motto
+        Assert.NotNull(((Paragraph)motto.Parent!).NextSibling<Paragraph>()!.ParagraphProperties!.ParagraphBorders!.BottomBorder); // the rule under the motto
         var date = body.Descendants<Run>().Single(r => r.InnerText.StartsWith("Phong Thổ, ngày ", StringComparison.Ordinal));
         Assert.Matches(@"^Phong Thổ, ngày \d{2} tháng \d{1,2} năm \d{4}$", date.InnerText);
         Assert.NotNull(date.RunProperties!.Italic);
