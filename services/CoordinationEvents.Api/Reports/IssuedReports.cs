@@ -33,7 +33,12 @@ public static class IssuedReportStore
 {
     public const string Table = "issued_reports";
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        // Vietnamese as UTF-8, not \u escapes: the JSON is read by people as much as by programs.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static Table Definition()
     {
