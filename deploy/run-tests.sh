@@ -9,6 +9,7 @@
 #   deploy/install-docker.sh       a Docker engine that answers (Debian's docker.io, started detached)
 #   deploy/install-chromium.sh     if it exists (browser tests)
 #   deploy/install-prometheus.sh   if it exists (the metrics test scrapes the service with Debian's prometheus)
+#   deploy/install-libreoffice.sh  if it exists (the Word document read back as PDF)
 #   deploy/postgres-image/build.sh the PostgreSQL image of the test containers (postgres:15, or built locally)
 # Each test process starts one PostgreSQL container (tests/CoordinationEvents.Testing/PostgresServer.cs) and a
 # database per test class. Ryuk is off (its image cannot be pulled here): each process removes its container, and
@@ -85,6 +86,9 @@ if [ "$setup" = 1 ]; then
   fi
   if [ -f deploy/install-prometheus.sh ]; then
     timed "prometheus" bash deploy/install-prometheus.sh || exit 1
+  fi
+  if [ -f deploy/install-libreoffice.sh ]; then
+    timed "libreoffice" bash deploy/install-libreoffice.sh || exit 1
   fi
   remove_test_containers
 fi

@@ -147,6 +147,7 @@ public static class ServiceSetup
         options.Storage.ExtendedSchemaObjects.Add(AuditTrail.Table());
 
         if (telemetry) Telemetry.ConfigureStore(options);
+        ReportsFeature.ConfigureStore(options);
 
         options.Projections.StaleSequenceThreshold = TimeSpan.FromSeconds(1);
         // How often the daemon looks for new events. Cadence only; it changes nothing of what is skipped or counted.

@@ -24,6 +24,7 @@ public static class JsonInput
         [typeof(Contracts.V1.RetractionRequest)] = SingleLimit,
         [typeof(Contracts.V1.UnitRequest)] = SingleLimit,
         [typeof(Contracts.V1.KeyRequest)] = SingleLimit,
+        [typeof(Contracts.V1.IssueReportRequest)] = SingleLimit,
     };
 
     /// <summary>The body of <paramref name="http"/> as a <typeparamref name="T"/>, read strictly (the endpoint's size limit applies).</summary>

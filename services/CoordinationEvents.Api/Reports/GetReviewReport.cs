@@ -13,14 +13,20 @@ namespace CoordinationEvents.Api.Reports;
 public static class GetReviewReportEndpoint
 {
     [WolverineGet("/api/v1/reports/review", Name = "ReviewReport"), Authorize(Policy = Policies.Read), Tags("Reports")]
-    [EndpointSummary("The review report of a unit's subtree (or of every unit) for a period, in the officials' phrasing and Vietnamese number format. format=markdown gives a document ready to paste.")]
-    [ProducesResponseType<ReviewReportDocument>(200, "application/json", "text/markdown")]
-    public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, CancellationToken ct,
+    [EndpointSummary("The review report of a unit's subtree (or of every unit) for a period, in the officials' phrasing and Vietnamese number format. format=markdown gives a document ready to paste; format=docx (or the Word media type in Accept) the Word document in the official form (Decree 30/2020/NĐ-CP; a Party committee's form with issuerKind=party), headed by issuerKind, issuerParent, issuer, symbol, number, place, signer (repeatable), signerName and recipients (repeatable), each defaulting from the unit.")]
+    [ProducesResponseType<ReviewReportDocument>(200, "application/json", "text/markdown", ReviewDocx.MediaType)]
+    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(401, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(403, "application/problem+json")]
+    public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, TimeProvider clock, CancellationToken ct,
         string? unitId = null, string? from = null, string? to = null, string? format = null)
     {
         var errors = new Dictionary<string, string[]>();
         var (fromDate, toDate) = VietnamCalendar.ParsePeriod(from, to, errors, required: true);
-        if (format is not (null or "json" or "markdown")) errors["format"] = ["'format' is json (the default) or markdown."];
+        format ??= ReportFormats.FromAccept(http);
+        if (!ReportFormats.IsKnown(format)) errors["format"] = ["'format' is json (the default), markdown or docx."];
+        var heading = ReportFormats.HeadingFromQuery(http.Request.Query);
+        heading.Validate(errors);
         var tree = await units.GetKnowingAsync([unitId], ct);
         if (unitId is not null && !tree.Exists(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
         if (errors.Count > 0) throw new InputException(errors);
@@ -29,8 +35,42 @@ public static class GetReviewReportEndpoint
         var figures = ReviewFigures.From(await reader.QueryAsync(query, tree, ct));
         var unitName = unitId is null ? "Toàn bộ các đơn vị" : tree.Find(unitId)!.Name;
         var report = ReviewReport.Build(unitId, unitName, query.From, query.To, figures);
-        return format == "markdown"
-            ? Results.Text(ReviewReport.ToMarkdown(report), "text/markdown; charset=utf-8", Encoding.UTF8)
-            : TypedResults.Ok(report);
+        return format switch
+        {
+            "markdown" => Results.Text(ReviewReport.ToMarkdown(report), "text/markdown; charset=utf-8", Encoding.UTF8),
+            "docx" => ReportFormats.Docx(http, ReviewDocx.Render(report, ReportHeading.Resolve(heading, tree, unitId, VietnamCalendar.Today(clock))),
+                ReportFormats.FileName(unitId, query.From, query.To)),
+            _ => TypedResults.Ok(report),
+        };
+    }
+}
+
+/// <summary>The formats a report is served in, and how a request asks for them.</summary>
+public static class ReportFormats
+{
+    public static bool IsKnown(string? format) => format is null or "json" or "markdown" or "docx";
+
+    /// <summary>"docx" when Accept names the Word media type (and no format is given), else null (JSON).</summary>
+    public static string? FromAccept(HttpContext http) =>
+        http.Request.Headers.Accept.Any(a => a?.Contains(ReviewDocx.MediaType, StringComparison.OrdinalIgnoreCase) == true) ? "docx"
+        : http.Request.Headers.Accept.Any(a => a?.Contains("text/markdown", StringComparison.OrdinalIgnoreCase) == true) ? "markdown"
+        : null;
+
+    public static ReportHeadingInput HeadingFromQuery(IQueryCollection q)
+    {
+        static string? One(IQueryCollection q, string name) => q.TryGetValue(name, out var v) && v.Count > 0 ? v[^1] : null;
+        static string[]? Many(IQueryCollection q, string name) => q.TryGetValue(name, out var v) && v.Count > 0 ? v.Where(s => s is not null).Select(s => s!).ToArray() : null;
+        return new ReportHeadingInput(One(q, "issuerKind"), One(q, "issuerParent"), One(q, "issuer"), One(q, "symbol"), One(q, "number"),
+            One(q, "place"), Many(q, "signer"), One(q, "signerName"), Many(q, "recipients"));
+    }
+
+    /// <summary>"bao-cao-so-ket-phong-tho-2019-01-01-2024-12-31.docx": ASCII only, safe in any header.</summary>
+    public static string FileName(string? unitId, DateOnly from, DateOnly to) =>
+        $"bao-cao-so-ket-{unitId ?? "tat-ca"}-{from:yyyy-MM-dd}-{to:yyyy-MM-dd}.docx";
+
+    public static IResult Docx(HttpContext http, byte[] bytes, string fileName)
+    {
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
+        return Results.Bytes(bytes, ReviewDocx.MediaType);
     }
 }

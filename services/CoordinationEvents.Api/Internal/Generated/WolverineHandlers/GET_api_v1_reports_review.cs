@@ -16,12 +16,14 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly CoordinationEvents.Api.Core.UnitDirectory _unitDirectory;
         private readonly CoordinationEvents.Api.Statistics.StatisticsReader _statisticsReader;
+        private readonly System.TimeProvider _timeProvider;
 
-        public GET_api_v1_reports_review(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, CoordinationEvents.Api.Statistics.StatisticsReader statisticsReader) : base(wolverineHttpOptions)
+        public GET_api_v1_reports_review(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, CoordinationEvents.Api.Statistics.StatisticsReader statisticsReader, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _unitDirectory = unitDirectory;
             _statisticsReader = statisticsReader;
+            _timeProvider = timeProvider;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -33,7 +35,7 @@ namespace Internal.Generated.WolverineHandlers
             var format = httpContext.Request.Query["format"];
             
             // The actual HTTP request handler execution
-            var result = await CoordinationEvents.Api.Reports.GetReviewReportEndpoint.Get(httpContext, _unitDirectory, _statisticsReader, httpContext.RequestAborted, unitId, from, to, format).ConfigureAwait(false);
+            var result = await CoordinationEvents.Api.Reports.GetReviewReportEndpoint.Get(httpContext, _unitDirectory, _statisticsReader, _timeProvider, httpContext.RequestAborted, unitId, from, to, format).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
