@@ -87,6 +87,7 @@ public static class ServiceSetup
         services.AddRateLimits(builder.Configuration);
 
         services.AddProblemDetails();
+        services.AddExpensiveReads();
         services.AddSingleton<IProblemDetailsWriter, FallbackProblemDetailsWriter>(); // after the default writer: whatever the Accept header
         services.AddExceptionHandler<ProblemExceptionHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -171,6 +172,8 @@ public static class ServiceSetup
         app.UseDashboard();
         app.UseAuthentication();
         app.UseAuthorization();
+        // The expensive reads' concurrency limit (Core/ExpensiveReads.cs): after authorization, so a caller without
+        // a key is refused before it takes a permit. One UseRateLimiter serves every rate-limiter policy.
         app.UseRateLimiter();
 
         app.MapWolverineEndpoints(options =>

@@ -3,6 +3,7 @@ using CoordinationEvents.Api.Core;
 using CoordinationEvents.Contracts.V1;
 using Marten;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Wolverine.Http;
 
@@ -12,6 +13,7 @@ namespace CoordinationEvents.Api.Activities;
 public static class GetActivityHistoryEndpoint
 {
     [WolverineGet("/api/v1/activities/{activityId}/history", Name = "ActivityHistory"), Authorize(Policy = Policies.ReadOwn), Tags("Activities")]
+    [EnableRateLimiting(ExpensiveReads.Policy)]
     [EndpointSummary("The activity's events in order: type, version, position, when, by whom, and the data.")]
     public static async Task<Results<Ok<ActivityHistory>, ProblemHttpResult>> Get(
         Guid activityId, HttpContext http, IQuerySession session, UnitDirectory units, CancellationToken ct)

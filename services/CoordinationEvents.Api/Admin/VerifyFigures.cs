@@ -3,6 +3,7 @@ using System.Text.Json;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Core;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Wolverine.Http;
@@ -41,6 +42,7 @@ public sealed record ConsistencyReport(
 public static class VerifyFigures
 {
     [WolverineGet("/api/v1/admin/verify", Name = "Verify"), Authorize(Policy = Policies.Admin), Tags("Admin")]
+    [EnableRateLimiting(ExpensiveReads.Policy)]
     [EndpointSummary("Recomputes the statistics from the raw events and compares them with the projection at its position. Zero differences expected.")]
     public static async Task<Ok<ConsistencyReport>> Verify(NpgsqlDataSource db, CancellationToken ct) =>
         TypedResults.Ok(await RunAsync(db, ct));

@@ -4,6 +4,7 @@ using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Contracts.V1;
 
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
@@ -13,6 +14,7 @@ namespace CoordinationEvents.Api.Reports;
 public static class GetReviewReportEndpoint
 {
     [WolverineGet("/api/v1/reports/review", Name = "ReviewReport"), Authorize(Policy = Policies.Read), Tags("Reports")]
+    [EnableRateLimiting(ExpensiveReads.Policy)]
     [EndpointSummary("The review report of a unit's subtree (or of every unit) for a period, in the officials' phrasing and Vietnamese number format. format=markdown gives a document ready to paste; format=docx (or the Word media type in Accept) the Word document in the official form (Decree 30/2020/NĐ-CP; a Party committee's form with issuerKind=party), headed by issuerKind, issuerParent, issuer, symbol, number, place, signer (repeatable), signerName and recipients (repeatable), each defaulting from the unit.")]
     [ProducesResponseType<ReviewReportDocument>(200, "application/json", "text/markdown", ReviewDocx.MediaType)]
     [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]

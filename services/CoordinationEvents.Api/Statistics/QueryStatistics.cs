@@ -5,6 +5,7 @@ using CoordinationEvents.Api.Core;
 using CoordinationEvents.Contracts.V1;
 
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
 using Wolverine.Http;
 
@@ -14,6 +15,7 @@ namespace CoordinationEvents.Api.Statistics;
 public static class QueryStatisticsEndpoint
 {
     [WolverineGet("/api/v1/statistics", Name = "Statistics"), Authorize(Policy = Policies.Read), Tags("Statistics")]
+    [EnableRateLimiting(ExpensiveReads.Policy)]
     [EndpointSummary("Figures for a unit's subtree and a period (from, to inclusive), optionally by kind, and grouped by kind, unit, year, quarter, month or a dimension. Any dimension name filters (comma-separated values). Accept: text/csv gives the rows as CSV.")]
     [EndpointDescription("Example: ?from=2019-01-01&to=2024-06-30&unitId=phong-tho&kind=patrol,crime-bust&groupBy=kind,year&category=drugs")]
     [ProducesResponseType<StatisticsResponse>(200, "application/json", "text/csv")]

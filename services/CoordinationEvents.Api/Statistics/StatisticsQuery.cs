@@ -24,6 +24,14 @@ public sealed record StatisticsQuery(
     /// 9999-12-31 by month would be 120,000 rows, each with the stocks of every unit looked up.</summary>
     public const int MaxTimeRows = 2_400;
 
+    /// <summary>The most rows a query may give: periods × units × the dimension values it tells apart. The answer
+    /// and the work behind it grow with this number, so one query cannot hold the service for seconds.</summary>
+    public const int MaxRows = 100_000;
+
+    /// <summary>The most (period, unit) stock look-ups a query may imply: its periods times the units of its
+    /// subtree (200 years by month for a whole province of 250 units).</summary>
+    public const int MaxStockCells = 600_000;
+
     static int TimeRows(string time, DateOnly from, DateOnly to)
     {
         static int Month(DateOnly d) => d.Year * 12 + d.Month - 1;
@@ -75,7 +83,41 @@ public sealed record StatisticsQuery(
         }
 
         if (errors.Count > 0) throw new InputException(errors);
-        return new StatisticsQuery(from!.Value, to!.Value, unitId, kinds, filters, groupBy);
+        var parsed = new StatisticsQuery(from!.Value, to!.Value, unitId, kinds, filters, groupBy);
+        if (parsed.Bound(units) is { } tooWide) throw new InputException(new Dictionary<string, string[]> { ["groupBy"] = [tooWide] });
+        return parsed;
+    }
+
+    /// <summary>Why the query implies too much work (null when it does not): at most <see cref="MaxRows"/> rows,
+    /// counted as the periods times the row units times the dimension values each kind can give, and at most
+    /// <see cref="MaxStockCells"/> stock look-ups.</summary>
+    string? Bound(UnitTree units)
+    {
+        var periods = TimeKey is { } time ? (long)TimeRows(time, From, To) : 1;
+        var rowUnits = !GroupBy.Contains(Unit) ? 1L : UnitId is null ? Math.Max(1, units.Roots.Count) : 1 + units.ChildrenOf(UnitId).Count;
+        var groupedDims = GroupBy.Where(KindCatalog.DimensionNames.Contains).ToArray();
+        long values = 0;
+        foreach (var kind in KindCatalog.All.Where(k => IncludesKind(k.Name)))
+        {
+            long combos = 1;
+            foreach (var name in groupedDims)
+                if (kind.Dimension(name) is { } d) combos *= Filters.TryGetValue(name, out var f) ? d.Values.Count(f.Contains) : d.Values.Count;
+            values += combos;
+        }
+        values = groupedDims.Length == 0 && !GroupBy.Contains(Kind) ? 1 : Math.Max(1, values);
+        var rows = periods * rowUnits * values;
+        var by = $"'groupBy={string.Join(',', GroupBy)}' from {From:yyyy-MM-dd} to {To:yyyy-MM-dd}";
+        if (rows > MaxRows)
+            return $"{by} may give up to {rows:#,0} rows ({periods:#,0} periods × {rowUnits:#,0} units × {values:#,0} kind and dimension values); at most {MaxRows:#,0} per query: shorten the period, group by a longer time, choose a unitId, filter or group by fewer dimensions, or ask one kind at a time.";
+        var stockKind = KindCatalog.All.First(k => k.IsStock);
+        if (IncludesKind(stockKind.Name) && Passes(stockKind, "", ""))
+        {
+            var subtree = (UnitId is null ? units.Roots.Select(u => u.UnitId) : [UnitId]).SelectMany(units.Subtree).Distinct().Count();
+            var cells = periods * subtree;
+            if (cells > MaxStockCells)
+                return $"{by} asks the stocks of {subtree:#,0} units at {periods:#,0} period ends ({cells:#,0}); at most {MaxStockCells:#,0} per query: shorten the period, group by a longer time, choose a unitId, or leave out the kind {stockKind.Name}.";
+        }
+        return null;
     }
 
     public bool IncludesKind(string kind) => Kinds.Count == 0 || Kinds.Contains(kind);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Statistics;
 using CoordinationEvents.Api.Tests.Infrastructure;
 
 namespace CoordinationEvents.Api.Tests.Statistics;
@@ -221,5 +222,25 @@ public sealed class StatisticsTests(StatisticsFixture fixture) : IClassFixture<S
     {
         using var analyst = fixture.Api.Analyst;
         await (await analyst.GetAsync("/api/v1/statistics?" + query)).AssertProblemAsync(400, field);
+    }
+
+    [Theory]
+    [InlineData("from=1900-01-01&to=2099-12-31&groupBy=unit,month,category,hazard")]
+    [InlineData("from=1900-01-01&to=2099-12-31&groupBy=kind,month,unit")]
+    public async Task A_query_wider_than_its_bound_gets_a_400_that_says_how_to_narrow_it(string query)
+    {
+        using var analyst = fixture.Api.Analyst;
+        var problem = await (await analyst.GetAsync("/api/v1/statistics?" + query)).AssertProblemAsync(400, "groupBy");
+        var message = problem.GetProperty("errors").GetProperty("groupBy")[0].GetString()!;
+        Assert.Contains($"at most {StatisticsQuery.MaxRows:#,0}", message);
+        Assert.Contains("shorten the period", message);
+    }
+
+    [Fact]
+    public async Task The_same_query_narrowed_is_answered()
+    {
+        using var analyst = fixture.Api.Analyst;
+        var response = await analyst.GetAsync("/api/v1/statistics?from=1900-01-01&to=2099-12-31&unitId=lai-chau&groupBy=unit,year,category,hazard");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }

@@ -40,9 +40,9 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var okOfFeedPage = await CoordinationEvents.Api.Feed.ReadFeedEndpoint.Get(_npgsqlDataSource, httpContext.RequestAborted, after, limit).ConfigureAwait(false);
+            var result = CoordinationEvents.Api.Feed.ReadFeedEndpoint.Get(_npgsqlDataSource, after, limit);
 
-            await okOfFeedPage.ExecuteAsync(httpContext).ConfigureAwait(false);
+            await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
     }
 
