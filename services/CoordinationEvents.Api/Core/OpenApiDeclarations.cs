@@ -133,9 +133,10 @@ public sealed class OpenApiConventions(Microsoft.Extensions.Options.IOptions<Ope
         foreach (var (status, response) in operation.Responses)
         {
             if (response is not OpenApiResponse concrete) continue;
-            if (int.TryParse(status, out var code) && code >= 400)
+            // A server's state declared as JSON of its own (readiness: 503 with the health body) is left as declared.
+            if (int.TryParse(status, out var code) && code >= 400 && !(code >= 500 && concrete.Content?.ContainsKey("application/json") == true))
             {
-                // Every error is a problem document (Problems.cs), whatever the declaration said.
+                // Every client error is a problem document (Problems.cs), whatever the declaration said.
                 var schema = Problem(context, code);
                 concrete.Content = new Dictionary<string, OpenApiMediaType> { [ProblemMediaType] = new() { Schema = schema } };
                 if (ProblemDescriptions.TryGetValue(code, out var text) && concrete.Description is null or "" or "Bad Request" or "Not Found" or "Conflict" or "Client Error")
