@@ -174,6 +174,7 @@ export async function health(): Promise<void> {
   // GET /health/live, GET /health/ready: no key needed.
   const live = await client.GET("/health/live");
   const ready = await client.GET("/health/ready");
-  const states: (string | null | undefined)[] = [live.data?.status, ready.data?.status, ready.error?.title];
+  // 503 (Unhealthy) answers the same health body: status, database, projections.
+  const states: (string | null | undefined)[] = [live.data?.status, ready.data?.status, ready.error?.status, ready.error?.database];
   console.log(states);
 }
