@@ -22,8 +22,7 @@ public static class CorrectActivityEndpoint
 
     [WolverinePut("/api/v1/activities/{activityId}", Name = "CorrectActivity"), Authorize(Policy = Policies.Record), Tags("Activities")]
     [EndpointSummary("Correct an activity: send the whole corrected activity with If-Match: \"<version>\". 412 when stale, 428 without If-Match, 409 once retracted.")]
-    [ProducesResponseType<HttpValidationProblemDetails>(400, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(404, "application/problem+json"), ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(412, "application/problem+json"), ProducesResponseType<ProblemDetails>(428, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(422, "application/problem+json"), RequestHeader("If-Match", Required = true), ResponseHeader(200, "ETag")]
     public static async Task<Ok<ActivityWritten>> Put(

@@ -20,7 +20,6 @@ public static class RecordActivityEndpoint
     [WolverinePost("/api/v1/activities", Name = "RecordActivity"), Authorize(Policy = Policies.Record), Tags("Activities")]
     [EndpointSummary("Record one activity. 201 when new; 200 with the same activityId when the same externalId and content were already recorded by this client; 409 when that externalId holds other content.")]
     [ProducesResponseType<ActivityWritten>(201), ProducesResponseType<ActivityWritten>(200), ProducesResponseType<ProblemDetails>(409, "application/problem+json")]
-    [ProducesResponseType<HttpValidationProblemDetails>(400, "application/problem+json")]
     public static async Task<Results<Created<ActivityWritten>, Ok<ActivityWritten>>> Post(
         [NotBody] ActivityContent content, HttpContext http, GroupCommit groupCommit, UnitDirectory units, CancellationToken ct)
     {

@@ -33,7 +33,7 @@ public static class RetractActivityEndpoint
 
     [WolverineDelete("/api/v1/activities/{activityId}", Name = "RetractActivity"), Authorize(Policy = Policies.Record), Tags("Activities")]
     [EndpointSummary("Retract an activity with a reason: it leaves every figure, its history stays. If-Match is optional here.")]
-    [ProducesResponseType<ProblemDetails>(404, "application/problem+json"), ProducesResponseType<ProblemDetails>(412, "application/problem+json")]
+    [ProducesResponseType<ProblemDetails>(412, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(409, "application/problem+json"), RequestHeader("If-Match"), ResponseHeader(200, "ETag")]
     public static Task<Ok<ActivityWritten>> Delete(
         Guid activityId, RetractionRequest request, [WriteAggregate(Required = true)] IEventStream<Activity> stream,

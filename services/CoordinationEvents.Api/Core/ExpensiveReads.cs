@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
@@ -10,8 +9,7 @@ namespace CoordinationEvents.Api.Core;
 /// feed, verify, an activity's history) share a concurrency limit, so however many of them arrive at once, the cores
 /// and the connection pool keep room for writes, which are not limited here. An expensive read past the limit waits
 /// in a short queue (oldest first); past the queue it gets a 429 problem document with <c>Retry-After</c>.
-/// <para>Registered as the named rate-limiter policy <see cref="Policy"/> (AddRateLimiter, its own Configure; the
-/// rejection handler answers only for this policy and passes any other rejection to the handler set before it) and
+/// <para>Registered as the named rate-limiter policy <see cref="Policy"/> (AddRateLimiter; the one rejection handler, <c>RateLimits</c>'s, words its 429 for this policy) and
 /// applied by <c>[EnableRateLimiting(ExpensiveReads.Policy)]</c> on each endpoint. Settings: <c>ExpensiveReads:PermitLimit</c>
 /// (default 4) and <c>ExpensiveReads:QueueLimit</c> (default 8).</para>
 /// </summary>
@@ -41,28 +39,6 @@ public static class ExpensiveReadsSetup
                 var limiter = http.RequestServices.GetRequiredService<ExpensiveReads>().Limiter;
                 return RateLimitPartition.Get(ExpensiveReads.Policy, _ => limiter);
             });
-            var previous = options.OnRejected;
-            options.OnRejected = async (context, ct) =>
-            {
-                var http = context.HttpContext;
-                if (http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName != ExpensiveReads.Policy)
-                {
-                    if (previous is not null) await previous(context, ct);
-                    return;
-                }
-                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-                http.Response.Headers.RetryAfter = ExpensiveReads.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails = new ProblemDetails
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many expensive reads at once",
-                        Detail = $"Statistics, reports, the feed, verify and histories share a limit of concurrent requests, and it is reached: retry after {ExpensiveReads.RetryAfterSeconds} s, and ask fewer at a time.",
-                    },
-                });
-            };
         });
         return services;
     }

@@ -1,6 +1,4 @@
 using System.Collections.Frozen;
-using System.Security.Cryptography;
-using System.Text;
 using Npgsql;
 
 namespace CoordinationEvents.Api.Core;
@@ -31,7 +29,7 @@ public sealed class KeyDirectory(NpgsqlDataSource db, TimeProvider clock)
     /// <summary>The active stored key whose secret is <paramref name="secret"/>, or null.</summary>
     public async ValueTask<StoredKey?> FindAsync(string secret, CancellationToken ct)
     {
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+        var hash = ApiKeyOptions.Hash(secret);
         var snapshot = cached;
         var now = clock.GetUtcNow();
         if (snapshot is null || now - snapshot.LoadedAt >= MaxAge) snapshot = await ReloadAsync(snapshot, ct);

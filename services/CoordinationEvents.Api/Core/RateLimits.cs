@@ -99,17 +99,33 @@ public static class RateLimits
             AutoReplenishment = true,
         };
 
+    /// <summary>
+    /// The one answer to a refused request, whichever limiter refused it: a 429 problem document with <c>Retry-After</c>
+    /// (the token bucket's own wait, or the expensive reads' fixed one). A per-key bucket's lease says when to retry; the
+    /// expensive reads' concurrency limiter does not.
+    /// </summary>
     static async ValueTask RejectAsync(OnRejectedContext context, CancellationToken ct)
     {
-        var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : 1;
-        var response = context.HttpContext.Response;
-        response.StatusCode = StatusCodes.Status429TooManyRequests;
-        response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await response.WriteAsJsonAsync(new ProblemDetails
+        var http = context.HttpContext;
+        var waits = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after);
+        var perKey = waits || http.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName != ExpensiveReads.Policy;
+        var seconds = waits ? Math.Max(1, (int)Math.Ceiling(after.TotalSeconds)) : ExpensiveReads.RetryAfterSeconds;
+        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
-            Status = 429,
-            Title = "Too many requests",
-            Detail = $"This API key has sent more {KindOf(context.HttpContext.Request)} than its limit allows; nothing of this request was done. Retry after {seconds} s.",
-        }, options: null, contentType: "application/problem+json", cancellationToken: ct);
+            HttpContext = http,
+            ProblemDetails = perKey
+                ? new ProblemDetails
+                {
+                    Status = 429, Title = "Too many requests",
+                    Detail = $"This API key has sent more {KindOf(http.Request)} than its limit allows; nothing of this request was done. Retry after {seconds} s.",
+                }
+                : new ProblemDetails
+                {
+                    Status = 429, Title = "Too many expensive reads at once",
+                    Detail = $"Statistics, reports, the feed, verify and histories share a limit of concurrent requests, and it is reached: retry after {seconds} s, and ask fewer at a time.",
+                },
+        });
     }
 }

@@ -16,7 +16,6 @@ public static class GetImportEndpoint
 
     [WolverineGet("/api/v1/imports/{importId}", Name = "GetImport"), Authorize(Policy = Policies.ReadOwn), Tags("Imports")]
     [EndpointSummary("An import's state (queued, running, completed, failed), its chunks done, its counts (created, duplicate, invalid, conflict) and one page of the lines not recorded with their errors, by line number (invalidLimit, default 100, at most 1,000; next page: invalidAfter=nextInvalidAfter). The client that posted it, analysts and admins may read it.")]
-    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<Results<Ok<ImportState>, ProblemHttpResult>> Get(
         Guid importId, HttpContext http, NpgsqlDataSource db, CancellationToken ct, int? invalidAfter = null, int? invalidLimit = null)
     {

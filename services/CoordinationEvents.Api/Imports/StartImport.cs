@@ -46,7 +46,6 @@ public static class StartImportEndpoint
     [EndpointSummary("Import up to 1,000,000 activities as NDJSON (application/x-ndjson or application/jsonl): one activity per line, each exactly as the body of POST /api/v1/activities. Answers 202 with the job's Location; the lines are recorded in the background, idempotently, as a batch would record them.")]
     [ProducesResponseType<ImportAccepted>(202), ResponseHeader(202, "Location")]
     [ResponseHeader(202, "Location")]
-    [ProducesResponseType<ProblemDetails>(400, "application/problem+json"), ProducesResponseType<ProblemDetails>(413, "application/problem+json"), ProducesResponseType<ProblemDetails>(415, "application/problem+json")]
     public static async Task<Accepted<ImportAccepted>> Start(HttpContext http, NpgsqlDataSource db, IDocumentSession session, IMessageBus bus, TimeProvider clock, IConfiguration configuration, CancellationToken ct)
     {
         if (!IsNdjson(http.Request.ContentType))

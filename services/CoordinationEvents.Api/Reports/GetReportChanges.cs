@@ -22,10 +22,7 @@ public static class GetReportChangesEndpoint
     [WolverineGet("/api/v1/reports/{reportId}/changes", Name = "IssuedReportChanges"), Authorize(Policy = Policies.Read), Tags("Reports")]
     [EndpointSummary("What changed since a report was issued: each line whose figures differ now ({section, line, issued, now}), and the activities recorded late, corrected or retracted after the issue that touch the report's units and period, each with its id, kind, dates, metrics before and now, and its events since the issue.")]
     [ProducesResponseType<ReportChanges>(200, "application/json")]
-    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(401, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(403, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
+    [ProducesResponseType<HttpValidationProblemDetails>(400, "application/problem+json")] // a reportId that is not a UUID (no query parameter to make it conventional)
     [ProducesResponseType<ProblemDetails>(503, "application/problem+json")]
     public static async Task<Ok<ReportChanges>> Get(string reportId, UnitDirectory units, StatisticsReader reader, NpgsqlDataSource db, CancellationToken ct)
     {

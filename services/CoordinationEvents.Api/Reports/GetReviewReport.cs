@@ -17,9 +17,6 @@ public static class GetReviewReportEndpoint
     [EnableRateLimiting(ExpensiveReads.Policy)]
     [EndpointSummary("The review report of a unit's subtree (or of every unit) for a period, in the officials' phrasing and Vietnamese number format. format=markdown gives a document ready to paste; format=docx (or the Word media type in Accept) the Word document in the official form (Decree 30/2020/NĐ-CP; a Party committee's form with issuerKind=party), headed by issuerKind, issuerParent, issuer, symbol, number, place, signer (repeatable), signerName and recipients (repeatable), each defaulting from the unit.")]
     [ProducesResponseType<ReviewReportDocument>(200, "application/json", "text/markdown", ReviewDocx.MediaType)]
-    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(401, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(403, "application/problem+json")]
     public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, TimeProvider clock, CancellationToken ct,
         string? unitId = null, string? from = null, string? to = null, string? format = null)
     {

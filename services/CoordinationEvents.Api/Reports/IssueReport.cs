@@ -23,9 +23,6 @@ public static class IssueReportEndpoint
     [EndpointSummary("Issue a report: its figures (at the event position the statistics have caught up to), parameters, heading, issuer and time are frozen; GET its Location gives it byte for byte as issued, as json, markdown or docx.")]
     [EndpointDescription("Example: {\"kind\":\"review\",\"unitId\":\"phong-tho\",\"from\":\"2019-01-01\",\"to\":\"2024-12-31\",\"number\":\"125\",\"signer\":{\"title\":[\"TM. ỦY BAN NHÂN DÂN\",\"KT. CHỦ TỊCH\",\"PHÓ CHỦ TỊCH\"],\"name\":\"Mai Thị Hồng Sim\"}}")]
     [ProducesResponseType<IssuedReportSummary>(201, "application/json")]
-    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(401, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(403, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(503, "application/problem+json")]
     public static async Task<Created<IssuedReportSummary>> Post(IssueReportRequest request, HttpContext http, UnitDirectory units, StatisticsReader reader,
         NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
@@ -44,9 +41,8 @@ public static class IssueReportEndpoint
         var unitId = request.UnitId!;
         var query = new StatisticsQuery(fromDate!.Value, toDate!.Value, unitId, [], new Dictionary<string, IReadOnlyList<string>>(), ReviewFigures.GroupBy);
         var read = await StatisticsPosition.QueryCaughtUpAsync(db, reader, query, tree, CatchUpTimeout, ct);
-        var now = clock.GetUtcNow();
         // Microseconds: what timestamptz keeps, so the stored time and the JSON's agree.
-        now = new DateTimeOffset(now.UtcTicks - now.UtcTicks % 10, TimeSpan.Zero);
+        var now = StatisticsProjection.ToMicroseconds(clock.GetUtcNow());
         var unit = tree.Find(unitId)!;
         var report = new IssuedReport(
             Guid.CreateVersion7(now), "review", unitId,
@@ -66,10 +62,6 @@ public static class GetIssuedReportEndpoint
     [WolverineGet("/api/v1/reports/{reportId}", Name = "IssuedReport"), Authorize(Policy = Policies.Read), Tags("Reports")]
     [EndpointSummary("An issued report, byte for byte as it was issued, whatever was recorded, corrected or rebuilt since: format=json (the default: parameters, position, issuer, heading and figures), markdown or docx (also by Accept). Repr-Digest carries the SHA-256 of the bytes.")]
     [ProducesResponseType<IssuedReport>(200, "application/json", "text/markdown", ReviewDocx.MediaType)]
-    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(401, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(403, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(404, "application/problem+json")]
     public static async Task<IResult> Get(string reportId, HttpContext http, NpgsqlDataSource db, CancellationToken ct, string? format = null)
     {
         format ??= ReportFormats.FromAccept(http);
@@ -96,9 +88,6 @@ public static class ListIssuedReportsEndpoint
     [WolverineGet("/api/v1/reports", Name = "IssuedReports"), Authorize(Policy = Policies.Read), Tags("Reports")]
     [EndpointSummary("The issued reports, newest first (at most limit, default 100): of one unit when unitId is given, overlapping the period when from or to is given.")]
     [ProducesResponseType<IssuedReportList>(200, "application/json")]
-    [ProducesResponseType<ProblemDetails>(400, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(401, "application/problem+json")]
-    [ProducesResponseType<ProblemDetails>(403, "application/problem+json")]
     public static async Task<Ok<IssuedReportList>> Get(UnitDirectory units, NpgsqlDataSource db, CancellationToken ct,
         string? unitId = null, string? from = null, string? to = null, int? limit = null)
     {
