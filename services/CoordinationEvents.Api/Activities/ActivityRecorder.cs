@@ -54,7 +54,7 @@ public sealed class ActivityRecorder(IDocumentStore store, UnitDirectory units, 
         IDocumentSession? session, CancellationToken ct)
     {
         var results = new BatchItemResult[items.Count];
-        var tree = await units.GetKnowingAsync(items.Where(i => i.Body is not null).SelectMany(i => UnitIdsIn(i.Body!.Value)), ct);
+        var tree = (await units.GetKnowingAsync(items.Where(i => i.Body is not null).SelectMany(i => UnitIdsIn(i.Body!.Value)), ct)).Current;
         var today = VietnamCalendar.Today(clock);
         var valid = new List<(int Index, RecordRequest Request)>();
         for (var i = 0; i < items.Count; i++)

@@ -257,7 +257,7 @@ public static class ActivityBody
     public static async Task<ActivityContent> CheckAsync(ActivityRequest request, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
         var named = new[] { request.UnitId, request.Location?.CommuneId }.Concat(request.PartnerUnitIds ?? []);
-        var tree = await units.GetKnowingAsync(named.Select(Text.Clean), ct);
+        var tree = (await units.GetKnowingAsync(named.Select(Text.Clean), ct)).Current;
         var outcome = ActivityRules.Check(request, tree, VietnamCalendar.Today(clock));
         return outcome.IsValid ? outcome.Content : throw new InputException(outcome.Errors);
     }

@@ -25,7 +25,7 @@ public static class ListActivitiesEndpoint
         IReadOnlyList<string>? subtree = null;
         if (unitId is not null)
         {
-            var tree = await units.GetKnowingAsync([unitId], ct);
+            var tree = (await units.GetKnowingAsync([unitId], ct)).Current;
             if (!tree.Exists(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
             else subtree = tree.Subtree(unitId).ToArray();
         }

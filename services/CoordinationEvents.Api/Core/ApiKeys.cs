@@ -102,7 +102,7 @@ public sealed record Caller(string Client, string Role, IReadOnlyList<string> Sc
     public async Task DemandScopeAsync(UnitDirectory units, string unitId, CancellationToken ct)
     {
         if (!IsScoped) return;
-        if (!MayWrite(await units.GetAsync(ct), unitId)) throw new ProblemException(403, "Forbidden", OutOfScope(unitId));
+        if (!MayWrite((await units.GetAsync(ct)).Current, unitId)) throw new ProblemException(403, "Forbidden", OutOfScope(unitId));
     }
 }
 

@@ -47,6 +47,10 @@ public static class AuditTrail
     public static string InsertSql(string subjectType) =>
         $"insert into {TableName} (actor, action, subject_type, subject_id, details) values ($1, $2, '{subjectType}', $3, $4::jsonb)";
 
+    /// <summary>The same insert with Marten's positional placeholders, for <c>QueueSqlCommand</c> in a session's transaction.</summary>
+    public static string QueuedInsertSql(string subjectType) =>
+        $"insert into {TableName} (actor, action, subject_type, subject_id, details) values (?, ?, '{subjectType}', ?, ?::jsonb)";
+
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static string Details(object details) => JsonSerializer.Serialize(details, Json);

@@ -8,14 +8,18 @@ public sealed record Unit(string UnitId, string Name, string Type, string? Paren
 public static class UnitTypes
 {
     public const string Province = "province";
+    /// <summary>A centrally-run city, at province level.</summary>
+    public const string City = "city";
     public const string District = "district";
+    public const string BorderGuardCommand = "border-guard-command";
     public const string BorderPost = "border-post";
     public const string Commune = "commune";
+    public const string Ward = "ward";
 
-    public static readonly IReadOnlyList<string> All = [Province, District, BorderPost, Commune];
+    public static readonly IReadOnlyList<string> All = [Province, City, District, BorderGuardCommand, BorderPost, Commune, Ward];
 }
 
-/// <summary>An immutable snapshot of the unit tree: the read side that every feature sees.</summary>
+/// <summary>An immutable snapshot of the unit tree on one day (<see cref="UnitHistory.TreeOn"/>).</summary>
 public sealed class UnitTree
 {
     readonly FrozenDictionary<string, Unit> byId;
@@ -60,54 +64,55 @@ public sealed class UnitTree
 }
 
 /// <summary>
-/// The unit tree from the database, cached. Local changes refresh it at once; changes by another instance
-/// are seen within <see cref="MaxAge"/>, or at once when an id is not found.
+/// The organisation's history (<see cref="UnitHistory"/>) from the database, cached. Local changes refresh it at
+/// once; changes by another instance are seen within <see cref="MaxAge"/>, or at once when an id is not found.
 /// </summary>
 public sealed class UnitDirectory(NpgsqlDataSource db, TimeProvider clock)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
-    /// <summary>The table the Units feature creates and writes (<c>Units/UnitsSchema</c>); read here.</summary>
-    public const string TableName = "units";
-
-    sealed record Snapshot(UnitTree Tree, DateTimeOffset LoadedAt);
+    sealed record Snapshot(UnitHistory History, DateTimeOffset LoadedAt);
     volatile Snapshot? cached;
     readonly SemaphoreSlim gate = new(1, 1);
 
-    public async Task<UnitTree> GetAsync(CancellationToken ct = default)
+    public async Task<UnitHistory> GetAsync(CancellationToken ct = default)
     {
         var current = cached;
-        if (current is { } c && clock.GetUtcNow() - c.LoadedAt < MaxAge) return c.Tree;
+        if (current is { } c && clock.GetUtcNow() - c.LoadedAt < MaxAge && c.History.Today == VietnamCalendar.Today(clock)) return c.History;
         return await ReloadAsync(ct);
     }
 
-    /// <summary>The tree, reloaded first if any of <paramref name="unitIds"/> is unknown to the cached one.</summary>
-    public async Task<UnitTree> GetKnowingAsync(IEnumerable<string?> unitIds, CancellationToken ct = default)
+    /// <summary>The history, reloaded first if any of <paramref name="unitIds"/> is unknown to the cached one.</summary>
+    public async Task<UnitHistory> GetKnowingAsync(IEnumerable<string?> unitIds, CancellationToken ct = default)
     {
-        var tree = await GetAsync(ct);
-        return unitIds.Any(id => id is not null && !tree.Exists(id)) ? await ReloadAsync(ct) : tree;
+        var history = await GetAsync(ct);
+        return unitIds.Any(id => id is not null && !history.Knows(id)) ? await ReloadAsync(ct) : history;
     }
 
-    /// <summary>The tree as the connection's transaction sees it (projections read it inside their batch).</summary>
-    public static async Task<UnitTree> LoadAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>Every unit's events, as the connection's transaction sees them (projections read them inside their batch).</summary>
+    public static async Task<IReadOnlyList<UnitRecord>> LoadRecordsAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        var units = new List<Unit>();
-        await using var cmd = new NpgsqlCommand($"select unit_id, name, type, parent_id from {TableName}", connection);
+        var records = new List<UnitRecord>();
+        await using var cmd = new NpgsqlCommand($"select data from {UnitRecord.TableName}", connection);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
-            units.Add(new Unit(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3)));
-        return new UnitTree(units);
+            records.Add(System.Text.Json.JsonSerializer.Deserialize<UnitRecord>(reader.GetString(0), StoreJson.Options)!);
+        return records;
     }
 
-    public async Task<UnitTree> ReloadAsync(CancellationToken ct = default)
+    /// <summary>The history as the connection's transaction sees it.</summary>
+    public static async Task<UnitHistory> LoadAsync(NpgsqlConnection connection, DateOnly today, CancellationToken ct) =>
+        new(await LoadRecordsAsync(connection, ct), today);
+
+    public async Task<UnitHistory> ReloadAsync(CancellationToken ct = default)
     {
         await gate.WaitAsync(ct);
         try
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            var tree = await LoadAsync(connection, ct);
-            cached = new Snapshot(tree, clock.GetUtcNow());
-            return tree;
+            var history = await LoadAsync(connection, VietnamCalendar.Today(clock), ct);
+            cached = new Snapshot(history, clock.GetUtcNow());
+            return history;
         }
         finally
         {

@@ -41,7 +41,7 @@ public static class CreateKeyEndpoint
         var client = Text.Clean(request.Client)!;
         var role = Text.Clean(request.Role)!;
         var scope = (request.Scope ?? []).Select(s => Text.Clean(s)!).Distinct(StringComparer.Ordinal).ToArray();
-        var tree = await units.GetKnowingAsync(scope, ct);
+        var tree = (await units.GetKnowingAsync(scope, ct)).Current;
         if (scope.FirstOrDefault(s => !tree.Exists(s)) is { } unknown) throw InputException.For("scope", $"Unknown unit '{unknown}'.");
 
         var actor = Caller.From(user).Client;

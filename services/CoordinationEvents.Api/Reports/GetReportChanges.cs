@@ -29,7 +29,7 @@ public static class GetReportChangesEndpoint
         if (!Guid.TryParse(reportId, out var id)) throw new InputException(new Dictionary<string, string[]> { ["reportId"] = ["'reportId' is a report's id (a UUID)."] });
         var issued = await IssuedReportStore.LoadAsync(db, id, ct) ?? throw new ProblemException(404, "Not found", $"Report {id} does not exist.");
 
-        var tree = await units.GetAsync(ct);
+        var tree = (await units.GetAsync(ct)).Current;
         var unitId = issued.UnitId is { } u && tree.Exists(u) ? u : null;
         var query = new StatisticsQuery(issued.From, issued.To, unitId, [], new Dictionary<string, IReadOnlyList<string>>(), ReviewFigures.GroupBy);
         var read = await StatisticsPosition.QueryCaughtUpAsync(db, reader, query, tree, IssueReportEndpoint.CatchUpTimeout, ct);

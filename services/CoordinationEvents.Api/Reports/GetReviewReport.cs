@@ -26,7 +26,7 @@ public static class GetReviewReportEndpoint
         if (!ReportFormats.IsKnown(format)) errors["format"] = ["'format' is json (the default), markdown or docx."];
         var heading = ReportFormats.HeadingFromQuery(http.Request.Query);
         heading.Validate(errors);
-        var tree = await units.GetKnowingAsync([unitId], ct);
+        var tree = (await units.GetKnowingAsync([unitId], ct)).Current;
         if (unitId is not null && !tree.Exists(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
         if (errors.Count > 0) throw new InputException(errors);
 

@@ -33,7 +33,7 @@ public static class IssueReportEndpoint
         var heading = new ReportHeadingInput(request.Issuer?.Kind, request.Issuer?.Parent, request.Issuer?.Name, request.Issuer?.Symbol,
             request.Number, request.Place, request.Signer?.Title, request.Signer?.Name, request.Recipients);
         heading.Validate(errors);
-        var tree = await units.GetKnowingAsync([request.UnitId], ct);
+        var tree = (await units.GetKnowingAsync([request.UnitId], ct)).Current;
         if (request.UnitId is null) errors["unitId"] = ["'unitId' is required."];
         else if (!tree.Exists(request.UnitId)) errors["unitId"] = [$"Unknown unit '{request.UnitId}'."];
         if (errors.Count > 0) throw new InputException(errors);
@@ -94,7 +94,7 @@ public static class ListIssuedReportsEndpoint
         var errors = new Dictionary<string, string[]>();
         var (fromDate, toDate) = VietnamCalendar.ParsePeriod(from, to, errors, required: false);
         if (limit is < 1 or > 1000) errors["limit"] = ["'limit' is between 1 and 1000."];
-        var tree = await units.GetKnowingAsync([unitId], ct);
+        var tree = (await units.GetKnowingAsync([unitId], ct)).Current;
         if (unitId is not null && !tree.Exists(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
         if (errors.Count > 0) throw new InputException(errors);
         return TypedResults.Ok(new IssuedReportList(await IssuedReportStore.ListAsync(db, unitId, fromDate, toDate, limit ?? 100, ct)));

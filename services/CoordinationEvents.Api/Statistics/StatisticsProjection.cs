@@ -77,7 +77,7 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
     {
         if (events.Count == 0) return;
         UnitTree tree;
-        await using (var connection = await db.OpenConnectionAsync(ct)) tree = await UnitDirectory.LoadAsync(connection, ct);
+        await using (var connection = await db.OpenConnectionAsync(ct)) tree = (await UnitDirectory.LoadAsync(connection, VietnamCalendar.Today(TimeProvider.System), ct)).Current;
         var (previous, firstRecordedAt) = await EarlierEventsAsync(events, ct);
         // A batch sums into a few thousand cells, and a dictionary that size is a large object (over 85 kB): one
         // per batch, grown step by step, was most of the service's large-object allocation under batches (a

@@ -12,7 +12,7 @@ public static class GetUnitEndpoint
     [WolverineGet("/api/v1/units/{unitId}", Name = "GetUnit"), Authorize(Policy = Policies.ReadOwn), Tags("Units")]
     public static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> Get(string unitId, UnitDirectory directory, CancellationToken ct)
     {
-        var unit = (await directory.GetKnowingAsync([unitId], ct)).Find(unitId);
+        var unit = (await directory.GetKnowingAsync([unitId], ct)).Current.Find(unitId);
         return unit is null ? UnitRules.NotFound(unitId) : TypedResults.Ok(UnitRules.ToResponse(unit));
     }
 }

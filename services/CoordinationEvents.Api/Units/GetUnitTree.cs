@@ -13,7 +13,7 @@ public static class GetUnitTreeEndpoint
     [EndpointSummary("The unit tree (provinces at the top). With ?name=, the units whose name contains it (NFC, case-insensitive), as a flat list.")]
     public static async Task<Ok<IReadOnlyList<UnitNode>>> Get(UnitDirectory directory, CancellationToken ct, string? name = null)
     {
-        var tree = await directory.GetAsync(ct);
+        var tree = (await directory.GetAsync(ct)).Current;
         if (!string.IsNullOrWhiteSpace(name))
         {
             var needle = Text.Clean(name)!;

@@ -3,10 +3,11 @@
 using CoordinationEvents.Api.Core;
 using FluentValidation;
 using Microsoft.AspNetCore.Routing;
-using Npgsql;
 using System;
 using System.Linq;
 using Wolverine.Http;
+using Wolverine.Marten.Publishing;
+using Wolverine.Runtime;
 
 namespace Internal.Generated.WolverineHandlers
 {
@@ -17,18 +18,25 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly CoordinationEvents.Api.Core.UnitDirectory _unitDirectory;
         private readonly FluentValidation.IValidator<CoordinationEvents.Contracts.V1.UnitRequest> _validatorOfUnitRequest;
-        private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
+        private readonly System.TimeProvider _timeProvider;
+        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
+        private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public POST_api_v1_units(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, FluentValidation.IValidator<CoordinationEvents.Contracts.V1.UnitRequest> validatorOfUnitRequest, Npgsql.NpgsqlDataSource npgsqlDataSource) : base(wolverineHttpOptions)
+        public POST_api_v1_units(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, FluentValidation.IValidator<CoordinationEvents.Contracts.V1.UnitRequest> validatorOfUnitRequest, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _unitDirectory = unitDirectory;
             _validatorOfUnitRequest = validatorOfUnitRequest;
-            _npgsqlDataSource = npgsqlDataSource;
+            _timeProvider = timeProvider;
+            _outboxedSessionFactory = outboxedSessionFactory;
+            _wolverineRuntime = wolverineRuntime;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
+            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
+            // Building the Marten session
+            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Units.CreateUnitEndpoint").SetTag("http.route", "/api/v1/units").SetTag("http.request.method", "POST");
             
             // Strict JSON body
@@ -47,7 +55,15 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var createdOfUnitResponse = await CoordinationEvents.Api.Units.CreateUnitEndpoint.Post(unitRequest, httpContext.User, _unitDirectory, _npgsqlDataSource, httpContext.RequestAborted).ConfigureAwait(false);
+            var createdOfUnitResponse = await CoordinationEvents.Api.Units.CreateUnitEndpoint.Post(unitRequest, httpContext.User, documentSession, _unitDirectory, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Save all pending changes to this Marten session
+            await documentSession.SaveChangesAsync(httpContext.RequestAborted).ConfigureAwait(false);
+
+            
+            // Have to flush outgoing messages just in case Marten did nothing because of https://github.com/JasperFx/wolverine/issues/536
+            await messageContext.FlushOutgoingMessagesAsync().ConfigureAwait(false);
 
             await createdOfUnitResponse.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

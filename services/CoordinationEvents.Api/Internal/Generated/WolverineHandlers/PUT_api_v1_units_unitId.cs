@@ -18,14 +18,16 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly CoordinationEvents.Api.Core.UnitDirectory _unitDirectory;
         private readonly FluentValidation.IValidator<CoordinationEvents.Contracts.V1.UnitRequest> _validatorOfUnitRequest;
+        private readonly System.TimeProvider _timeProvider;
         private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
         private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public PUT_api_v1_units_unitId(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, FluentValidation.IValidator<CoordinationEvents.Contracts.V1.UnitRequest> validatorOfUnitRequest, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public PUT_api_v1_units_unitId(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, FluentValidation.IValidator<CoordinationEvents.Contracts.V1.UnitRequest> validatorOfUnitRequest, System.TimeProvider timeProvider, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _unitDirectory = unitDirectory;
             _validatorOfUnitRequest = validatorOfUnitRequest;
+            _timeProvider = timeProvider;
             _outboxedSessionFactory = outboxedSessionFactory;
             _wolverineRuntime = wolverineRuntime;
         }
@@ -61,7 +63,7 @@ namespace Internal.Generated.WolverineHandlers
 
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfUnitResponseAndProblemHttpResult = await CoordinationEvents.Api.Units.UpdateUnitEndpoint.Put(unitId, unitRequest, httpContext.User, _unitDirectory, documentSession, messageContext, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfUnitResponseAndProblemHttpResult = await CoordinationEvents.Api.Units.UpdateUnitEndpoint.Put(unitId, unitRequest, httpContext.User, documentSession, messageContext, _unitDirectory, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             
             // Save all pending changes to this Marten session
