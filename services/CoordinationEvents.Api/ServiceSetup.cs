@@ -146,6 +146,8 @@ public static class ServiceSetup
         KeysFeature.ConfigureStore(options);
         // Who changed keys and units (Core/AuditTrail): written by the Keys and Units features.
         options.Storage.ExtendedSchemaObjects.Add(AuditTrail.Table());
+        // Which changes of the organisation have had their figures moved (written by Statistics, read by Units).
+        options.Storage.ExtendedSchemaObjects.Add(OrganisationRestates.Table());
 
         if (telemetry) Telemetry.ConfigureStore(options);
         ReportsFeature.ConfigureStore(options);
