@@ -36,7 +36,7 @@ public static class StatisticsPosition
     /// position. Waits up to <paramref name="timeout"/> for the projection, then throws a 503.
     /// </summary>
     public static async Task<PositionedStatistics> QueryCaughtUpAsync(NpgsqlDataSource db, StatisticsReader reader, StatisticsQuery query,
-        UnitTree tree, TimeSpan timeout, CancellationToken ct)
+        UnitHistory history, TimeSpan timeout, CancellationToken ct)
     {
         long mark;
         await using (var connection = await db.OpenConnectionAsync(ct)) mark = await EventStore.HighWaterMarkAsync(connection, ct);
@@ -46,7 +46,7 @@ public static class StatisticsPosition
             var (before, pending) = await ReadAsync(db, ct);
             if (before >= mark && !pending)
             {
-                var statistics = await reader.QueryAsync(query, tree, ct);
+                var statistics = await reader.QueryAsync(query, history, ct);
                 var (after, pendingAfter) = await ReadAsync(db, ct);
                 if (after == before && !pendingAfter) return new PositionedStatistics(statistics, before, mark);
                 continue; // the projection moved while we read: read again at its new position
