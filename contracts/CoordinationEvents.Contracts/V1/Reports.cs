@@ -35,6 +35,7 @@ public sealed record ReviewReportLine(IReadOnlyList<string> Metrics, IReadOnlyLi
 /// <param name="To">The period's last day, yyyy-MM-dd.</param>
 /// <param name="Number">The document's number ("12"); left blank when not given, for the office to fill in.</param>
 /// <param name="Recipients">The "Nơi nhận:" lines.</param>
+/// <param name="Lineage">True: the figures of the units merged into the unit are carried forward, and the report says which in one line.</param>
 public sealed record IssueReportRequest(
     string? Kind,
     string? UnitId,
@@ -44,7 +45,8 @@ public sealed record IssueReportRequest(
     string? Number = null,
     string? Place = null,
     ReportSigner? Signer = null,
-    IReadOnlyList<string>? Recipients = null);
+    IReadOnlyList<string>? Recipients = null,
+    bool? Lineage = null);
 
 /// <summary>Who issues the report.</summary>
 /// <param name="Kind">"state" (Decree 30/2020/NĐ-CP, the default) or "party" (a Party committee, Hướng dẫn 36-HD/VPTW).</param>

@@ -29,13 +29,16 @@ public static class GetReportChangesEndpoint
         if (!Guid.TryParse(reportId, out var id)) throw new InputException(new Dictionary<string, string[]> { ["reportId"] = ["'reportId' is a report's id (a UUID)."] });
         var issued = await IssuedReportStore.LoadAsync(db, id, ct) ?? throw new ProblemException(404, "Not found", $"Report {id} does not exist.");
 
-        var tree = (await units.GetAsync(ct)).Current;
-        var unitId = issued.UnitId is { } u && tree.Exists(u) ? u : null;
-        var query = new StatisticsQuery(issued.From, issued.To, unitId, [], new Dictionary<string, IReadOnlyList<string>>(), ReviewFigures.GroupBy);
-        var read = await StatisticsPosition.QueryCaughtUpAsync(db, reader, query, tree, IssueReportEndpoint.CatchUpTimeout, ct);
+        var history = await units.GetAsync(ct);
+        var unitId = issued.UnitId is { } u && history.Knows(u) ? u : null;
+        // Issued with its figures carried forward: it says so in its lineage section.
+        var lineage = unitId is not null && issued.Report.Sections.Any(s => s.Title == ReportLineage.SectionTitle);
+        var query = new StatisticsQuery(issued.From, issued.To, unitId, [], new Dictionary<string, IReadOnlyList<string>>(), ReviewFigures.GroupBy, lineage);
+        var read = await StatisticsPosition.QueryCaughtUpAsync(db, reader, query, history, IssueReportEndpoint.CatchUpTimeout, ct);
+        var tree = ReportLineage.TreeAtEnd(history, unitId, issued.To);
         var now = unitId is null
             ? ReviewReport.Build(issued.UnitId, issued.Report.UnitName, issued.From, issued.To, ReviewFigures.Empty)
-            : ReviewReport.Build(unitId, tree.Find(unitId)!.Name, issued.From, issued.To, ReviewFigures.From(read.Statistics));
+            : ReportLineage.Add(ReviewReport.Build(unitId, tree.Find(unitId)!.Name, issued.From, issued.To, ReviewFigures.From(read.Statistics)), read.Statistics);
 
         var subtree = issued.Subtree.Concat(unitId is null ? [] : tree.Subtree(unitId)).ToHashSet(StringComparer.Ordinal);
         var activities = await ActivitiesSinceAsync(db, issued.Position, read.Position, subtree, issued.From, issued.To, ct);

@@ -18,7 +18,7 @@ public static class GetReviewReportEndpoint
     [EndpointSummary("The review report of a unit's subtree (or of every unit) for a period, in the officials' phrasing and Vietnamese number format. format=markdown gives a document ready to paste; format=docx (or the Word media type in Accept) the Word document in the official form (Decree 30/2020/NĐ-CP; a Party committee's form with issuerKind=party), headed by issuerKind, issuerParent, issuer, symbol, number, place, signer (repeatable), signerName and recipients (repeatable), each defaulting from the unit.")]
     [ProducesResponseType<ReviewReportDocument>(200, "application/json", "text/markdown", ReviewDocx.MediaType)]
     public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, TimeProvider clock, CancellationToken ct,
-        string? unitId = null, string? from = null, string? to = null, string? format = null)
+        string? unitId = null, string? from = null, string? to = null, string? format = null, string? lineage = null)
     {
         var errors = new Dictionary<string, string[]>();
         var (fromDate, toDate) = VietnamCalendar.ParsePeriod(from, to, errors, required: true);
@@ -26,14 +26,18 @@ public static class GetReviewReportEndpoint
         if (!ReportFormats.IsKnown(format)) errors["format"] = ["'format' is json (the default), markdown or docx."];
         var heading = ReportFormats.HeadingFromQuery(http.Request.Query);
         heading.Validate(errors);
-        var tree = (await units.GetKnowingAsync([unitId], ct)).Current;
-        if (unitId is not null && !tree.Exists(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
+        var history = await units.GetKnowingAsync([unitId], ct);
+        if (unitId is not null && !history.Knows(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
+        var carry = ReportLineage.Parse(lineage, unitId, errors);
         if (errors.Count > 0) throw new InputException(errors);
 
-        var query = new StatisticsQuery(fromDate!.Value, toDate!.Value, unitId, [], new Dictionary<string, IReadOnlyList<string>>(), ReviewFigures.GroupBy);
-        var figures = ReviewFigures.From(await reader.QueryAsync(query, tree, ct));
+        var query = new StatisticsQuery(fromDate!.Value, toDate!.Value, unitId, [], new Dictionary<string, IReadOnlyList<string>>(), ReviewFigures.GroupBy, carry);
+        var statistics = await reader.QueryAsync(query, history, ct);
+        var figures = ReviewFigures.From(statistics);
+        // The unit as it was at the period's end (its name then), and the tree of that day.
+        var tree = ReportLineage.TreeAtEnd(history, unitId, query.To);
         var unitName = unitId is null ? "Toàn bộ các đơn vị" : tree.Find(unitId)!.Name;
-        var report = ReviewReport.Build(unitId, unitName, query.From, query.To, figures);
+        var report = ReportLineage.Add(ReviewReport.Build(unitId, unitName, query.From, query.To, figures), statistics);
         return format switch
         {
             "markdown" => Results.Text(ReviewReport.ToMarkdown(report), "text/markdown; charset=utf-8", Encoding.UTF8),

@@ -33,14 +33,17 @@ public static class IssueReportEndpoint
         var heading = new ReportHeadingInput(request.Issuer?.Kind, request.Issuer?.Parent, request.Issuer?.Name, request.Issuer?.Symbol,
             request.Number, request.Place, request.Signer?.Title, request.Signer?.Name, request.Recipients);
         heading.Validate(errors);
-        var tree = (await units.GetKnowingAsync([request.UnitId], ct)).Current;
+        var history = await units.GetKnowingAsync([request.UnitId], ct);
         if (request.UnitId is null) errors["unitId"] = ["'unitId' is required."];
-        else if (!tree.Exists(request.UnitId)) errors["unitId"] = [$"Unknown unit '{request.UnitId}'."];
+        else if (!history.Knows(request.UnitId)) errors["unitId"] = [$"Unknown unit '{request.UnitId}'."];
         if (errors.Count > 0) throw new InputException(errors);
 
         var unitId = request.UnitId!;
-        var query = new StatisticsQuery(fromDate!.Value, toDate!.Value, unitId, [], new Dictionary<string, IReadOnlyList<string>>(), ReviewFigures.GroupBy);
-        var read = await StatisticsPosition.QueryCaughtUpAsync(db, reader, query, tree, CatchUpTimeout, ct);
+        var query = new StatisticsQuery(fromDate!.Value, toDate!.Value, unitId, [], new Dictionary<string, IReadOnlyList<string>>(), ReviewFigures.GroupBy,
+            request.Lineage == true);
+        var read = await StatisticsPosition.QueryCaughtUpAsync(db, reader, query, history, CatchUpTimeout, ct);
+        // The unit as it was at the period's end: its name, ancestors and subtree then.
+        var tree = ReportLineage.TreeAtEnd(history, unitId, query.To);
         // Microseconds: what timestamptz keeps, so the stored time and the JSON's agree.
         var now = StatisticsProjection.ToMicroseconds(clock.GetUtcNow());
         var unit = tree.Find(unitId)!;
@@ -49,7 +52,7 @@ public static class IssueReportEndpoint
             tree.SelfAndAncestors(unitId).Reverse().ToArray(), tree.Subtree(unitId).ToArray(),
             query.From, query.To, read.Position, now, Caller.From(http.User).Client,
             ReportHeading.Resolve(heading, tree, unitId, VietnamCalendar.DateAt(now)),
-            ReviewReport.Build(unitId, unit.Name, query.From, query.To, ReviewFigures.From(read.Statistics)));
+            ReportLineage.Add(ReviewReport.Build(unitId, unit.Name, query.From, query.To, ReviewFigures.From(read.Statistics)), read.Statistics));
         var hash = await IssuedReportStore.InsertAsync(db, report, ct);
         return TypedResults.Created($"/api/v1/reports/{report.ReportId}", new IssuedReportSummary(report.ReportId, report.Kind, unitId,
             report.From, report.To, report.Heading.Number, report.Position, report.IssuedAt, report.IssuedBy, hash));
@@ -94,8 +97,8 @@ public static class ListIssuedReportsEndpoint
         var errors = new Dictionary<string, string[]>();
         var (fromDate, toDate) = VietnamCalendar.ParsePeriod(from, to, errors, required: false);
         if (limit is < 1 or > 1000) errors["limit"] = ["'limit' is between 1 and 1000."];
-        var tree = (await units.GetKnowingAsync([unitId], ct)).Current;
-        if (unitId is not null && !tree.Exists(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
+        var history = await units.GetKnowingAsync([unitId], ct);
+        if (unitId is not null && !history.Knows(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
         if (errors.Count > 0) throw new InputException(errors);
         return TypedResults.Ok(new IssuedReportList(await IssuedReportStore.ListAsync(db, unitId, fromDate, toDate, limit ?? 100, ct)));
     }

@@ -21,9 +21,9 @@ public static class QueryStatisticsEndpoint
     [ProducesResponseType<StatisticsResponse>(200, "application/json", "text/csv")]
     public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, CancellationToken ct)
     {
-        var tree = (await units.GetKnowingAsync([http.Request.Query["unitId"].ToString() is { Length: > 0 } u ? u : null], ct)).Current;
-        var query = StatisticsQuery.Parse(http.Request.Query, tree);
-        var result = await reader.QueryAsync(query, tree, ct);
+        var history = await units.GetKnowingAsync([http.Request.Query["unitId"].ToString() is { Length: > 0 } u ? u : null], ct);
+        var query = StatisticsQuery.Parse(http.Request.Query, history);
+        var result = await reader.QueryAsync(query, history, ct);
         // `format` is a dimension (a meeting's format), so CSV is asked for with the Accept header only.
         var wantsCsv = http.Request.Headers.Accept.Any(a => a?.Contains("text/csv", StringComparison.OrdinalIgnoreCase) == true);
         return wantsCsv ? Results.Text(ToCsv(result), "text/csv; charset=utf-8", Encoding.UTF8) : TypedResults.Ok(result);

@@ -13,12 +13,13 @@ public sealed record StatisticsQuery(
     string? UnitId,
     IReadOnlyList<string> Kinds,
     IReadOnlyDictionary<string, IReadOnlyList<string>> Filters,
-    IReadOnlyList<string> GroupBy)
+    IReadOnlyList<string> GroupBy,
+    bool Lineage = false)
 {
     public const string Kind = "kind", Unit = "unit", Year = "year", Quarter = "quarter", Month = "month";
     static readonly string[] TimeKeys = [Year, Quarter, Month];
     public static readonly IReadOnlyList<string> GroupKeys = [Kind, Unit, Year, Quarter, Month, .. KindCatalog.DimensionNames];
-    static readonly HashSet<string> Reserved = ["from", "to", "unitId", "kind", "groupBy"];
+    static readonly HashSet<string> Reserved = ["from", "to", "unitId", "kind", "groupBy", "lineage"];
 
     /// <summary>The most rows a time grouping may give (1900–2099 by month): a period from 0001-01-01 to
     /// 9999-12-31 by month would be 120,000 rows, each with the stocks of every unit looked up.</summary>
@@ -44,7 +45,7 @@ public sealed record StatisticsQuery(
     }
 
     /// <summary>Parses the query string; every problem is reported at once, by parameter name.</summary>
-    public static StatisticsQuery Parse(IQueryCollection query, UnitTree units)
+    public static StatisticsQuery Parse(IQueryCollection query, UnitHistory history)
     {
         var errors = new Dictionary<string, string[]>();
         static string[] List(string? text) => (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -52,7 +53,15 @@ public sealed record StatisticsQuery(
         var (from, to) = VietnamCalendar.ParsePeriod(query["from"].ToString(), query["to"].ToString(), errors, required: true);
 
         string? unitId = query["unitId"].ToString() is { Length: > 0 } u ? u : null;
-        if (unitId is not null && !units.Exists(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
+        // Any unit of the organisation's history is a filter, one that has ended too (its figures as it was).
+        if (unitId is not null && !history.Knows(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
+
+        var lineage = false;
+        if (query["lineage"].ToString() is { Length: > 0 } l)
+        {
+            if (!bool.TryParse(l, out lineage)) errors["lineage"] = ["'lineage' is true or false."];
+            else if (lineage && unitId is null) errors["lineage"] = ["lineage=true carries the figures of former units into one unit: give unitId."];
+        }
 
         var kinds = List(query["kind"]).Distinct().ToArray();
         var badKinds = kinds.Where(k => !KindCatalog.TryGet(k, out _)).ToArray();
@@ -83,7 +92,8 @@ public sealed record StatisticsQuery(
         }
 
         if (errors.Count > 0) throw new InputException(errors);
-        var parsed = new StatisticsQuery(from!.Value, to!.Value, unitId, kinds, filters, groupBy);
+        var parsed = new StatisticsQuery(from!.Value, to!.Value, unitId, kinds, filters, groupBy, lineage);
+        var units = history.TreeOn(unitId is not null && history.Life(unitId) is { } life ? life.Clamp(to.Value) : to.Value);
         if (parsed.Bound(units) is { } tooWide) throw new InputException(new Dictionary<string, string[]> { ["groupBy"] = [tooWide] });
         return parsed;
     }

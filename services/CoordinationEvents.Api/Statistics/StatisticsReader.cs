@@ -10,25 +10,96 @@ namespace CoordinationEvents.Api.Statistics;
 public sealed class StatisticsReader(NpgsqlDataSource db)
 {
 
-    public async Task<StatisticsResponse> QueryAsync(StatisticsQuery q, UnitTree tree, CancellationToken ct)
+    /// <summary>
+    /// A run of days [<see cref="First"/>, <see cref="Last"/>] of <see cref="Unit"/>'s cells that the answer counts,
+    /// under the row of <see cref="Tag"/> (null: the one row). <see cref="Total"/>: it counts in the totals too (the
+    /// filter unit, a root, a carried unit); otherwise it is a child's part of the filter unit, taken out of the filter
+    /// unit's own row.
+    /// </summary>
+    readonly record struct Piece(string? Tag, string Unit, DateOnly First, DateOnly Last, bool Total);
+
+    /// <summary>
+    /// The runs of days within [<paramref name="from"/>, <paramref name="to"/>] on which <paramref name="holds"/>
+    /// holds for each key, judged on each day's tree (it changes only on the history's change dates).
+    /// </summary>
+    static Dictionary<string, List<(DateOnly First, DateOnly Last)>> Runs(UnitHistory history, DateOnly from, DateOnly to,
+        Func<UnitTree, DateOnly, IEnumerable<string>> holds)
+    {
+        var runs = new Dictionary<string, List<(DateOnly, DateOnly)>>(StringComparer.Ordinal);
+        var starts = new List<DateOnly> { from };
+        starts.AddRange(history.ChangeDates.Where(d => d > from && d <= to));
+        for (var i = 0; i < starts.Count; i++)
+        {
+            var last = i + 1 < starts.Count ? starts[i + 1].AddDays(-1) : to;
+            foreach (var key in holds(history.TreeOn(starts[i]), starts[i]))
+            {
+                if (!runs.TryGetValue(key, out var list)) runs[key] = list = [];
+                if (list.Count > 0 && list[^1].Item2.AddDays(1) == starts[i]) list[^1] = (list[^1].Item1, last);
+                else list.Add((starts[i], last));
+            }
+        }
+        return runs;
+    }
+
+    /// <summary>
+    /// The figures of a query, as it was: each activity counted where it was held on its date (the cells). Over a
+    /// period that straddles a change, <c>groupBy=unit</c> gives each child of the filter unit its cells over the days
+    /// it was a child (every root over the days it was a root, without a filter unit), and the filter unit's own row
+    /// keeps the rest. With <c>lineage=true</c> the units carried forward (<see cref="UnitHistory.LineageOf"/>) add
+    /// their cells over the days before each ended on which no unit already counted held them (a carried unit is its
+    /// own row under <c>groupBy=unit</c>). Stocks at a period end are those of the units within the filter unit on
+    /// that day (and within a carried unit that still existed), each counted once.
+    /// </summary>
+    public async Task<StatisticsResponse> QueryAsync(StatisticsQuery q, UnitHistory history, CancellationToken ct)
     {
         var byUnit = q.GroupBy.Contains(StatisticsQuery.Unit);
-        var scope = q.UnitId is null ? tree.Roots.Select(u => u.UnitId).ToArray() : [q.UnitId];
-        var children = q.UnitId is null ? [] : tree.ChildrenOf(q.UnitId).Select(u => u.UnitId).ToArray();
-        var units = byUnit ? scope.Concat(children).ToArray() : scope;
-        var (months, days) = Decompose(q.From, q.To);
         var timed = q.TimeKey is not null;
         var buckets = timed ? Buckets(q).ToArray() : [];
 
-        // Stocks: each unit's latest declaration on or before the end of the row's period (or `to`). Asked on a
-        // connection of its own while the flows are read: the two take about as long (a district by month at 10M:
-        // 9.6 and 8.6 ms in PostgreSQL), so the answer waits for the longer, not for both.
+        // The units counted and carried, and the runs of days of each.
+        var pieces = new List<Piece>();
+        var carried = new List<UnitLink>();
+        var notCarried = new List<UnitLink>();
+        if (q.UnitId is null)
+        {
+            foreach (var (root, runs) in Runs(history, q.From, q.To, (tree, _) => tree.Roots.Select(r => r.UnitId)))
+                pieces.AddRange(runs.Select(r => new Piece(byUnit ? root : null, root, r.First, r.Last, true)));
+        }
+        else
+        {
+            pieces.Add(new Piece(q.UnitId, q.UnitId, q.From, q.To, true));
+            if (byUnit)
+                foreach (var (child, runs) in Runs(history, q.From, q.To, (tree, _) => tree.ChildrenOf(q.UnitId).Select(c => c.UnitId)))
+                    pieces.AddRange(runs.Select(r => new Piece(child, child, r.First, r.Last, false)));
+            if (q.Lineage)
+            {
+                var lineage = history.LineageOf(q.UnitId);
+                notCarried.AddRange(lineage.NotCarried);
+                var until = lineage.Carried.ToDictionary(l => l.UnitId, l => l.Until, StringComparer.Ordinal);
+                // A carried unit counts on a day before it ended unless a unit counted that day held it (its cells are then in theirs).
+                bool CountedOn(string unit, DateOnly day) => unit == q.UnitId || (until.TryGetValue(unit, out var u) && day < u);
+                foreach (var link in lineage.Carried)
+                {
+                    if (q.From >= link.Until) continue;
+                    var last = link.Until.AddDays(-1) < q.To ? link.Until.AddDays(-1) : q.To;
+                    var runs = Runs(history, q.From, last, (tree, day) =>
+                        tree.SelfAndAncestors(link.UnitId).Skip(1).Any(a => CountedOn(a, day)) ? [] : [link.UnitId]);
+                    if (runs.TryGetValue(link.UnitId, out var list))
+                        pieces.AddRange(list.Select(r => new Piece(byUnit ? link.UnitId : q.UnitId, link.UnitId, r.First, r.Last, true)));
+                    carried.Add(link);
+                }
+            }
+        }
+
+        // Stocks: at each period end, the units within the counted units on that day, each counted once under its row.
+        // Asked on a connection of its own while the flows are read: the two take about as long (a district by month
+        // at 10M: 9.6 and 8.6 ms in PostgreSQL), so the answer waits for the longer, not for both.
         var stockKind = KindCatalog.All.First(k => k.IsStock);
         var ends = (timed ? buckets.Select(b => b.End) : []).Append(q.To).Distinct().Order().ToArray();
-        var stockUnits = scope.SelectMany(tree.Subtree).Distinct().ToArray();
-        var declaredTask = q.IncludesKind(stockKind.Name) && q.Passes(stockKind, "", "")
-            ? LatestStocksAsync(ends, stockUnits, ct)
-            : null;
+        var wantsStocks = q.IncludesKind(stockKind.Name) && q.Passes(stockKind, "", "");
+        var members = wantsStocks ? ends.Select(e => StockMembers(q, history, carried, byUnit, e)).ToArray() : [];
+        var stockUnits = members.SelectMany(m => m.Keys).Distinct().ToArray();
+        var declaredTask = wantsStocks && stockUnits.Length > 0 ? LatestStocksAsync(ends, stockUnits, ct) : null;
 
         // Flow sums, grouped by what the answer needs. Dimension filters apply to (kind, d1, d2), which every
         // row carries, so they are applied here, exactly.
@@ -39,34 +110,46 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
             if (!rows.TryGetValue(key, out var metrics)) rows[key] = metrics = new Dictionary<string, decimal>();
             AddSlots(metrics, kind, values, sign);
         }
+        // Each piece as whole months and at most two runs of days, one row each of the ranges the cells are read over.
+        var (rangePiece, rangeUnit, rangePeriod, rangeFirst, rangeLast) = (new List<int>(), new List<string>(), new List<string>(), new List<DateOnly>(), new List<DateOnly>());
+        for (var i = 0; i < pieces.Count; i++)
+        {
+            var (months, days) = Decompose(pieces[i].First, pieces[i].Last);
+            foreach (var (period, (first, last)) in days.Select(d => ("d", d)).Prepend(("m", months)))
+                if (first <= last)
+                {
+                    rangePiece.Add(i);
+                    rangeUnit.Add(pieces[i].Unit);
+                    rangePeriod.Add(period);
+                    rangeFirst.Add(first);
+                    rangeLast.Add(last);
+                }
+        }
         // Without a dimension filter or a dimension in groupBy, a kind's cells are summed over their dimensions
         // in the database: fewer rows to read back (a district by month: 2,466 rows become 936).
         async Task ReadFlowsAsync()
         {
+            if (rangePiece.Count == 0) return;
             await using var cmd = db.CreateCommand($"""
-                select unit_id, kind, {(q.NeedsDimensions ? "d1, d2" : "'', ''")}, {(timed ? "width_bucket(bucket, $9::date[])" : "0")},
-                       {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(v{i})"))}
-                from {StatisticsProjection.Cells}
-                where unit_id = any($1)
-                  and ($2::text[] is null or kind = any($2))
-                  and ((period = 'm' and bucket between $3 and $4)
-                    or (period = 'd' and (bucket between $5 and $6 or bucket between $7 and $8)))
+                select r.piece, c.kind, {(q.NeedsDimensions ? "c.d1, c.d2" : "'', ''")}, {(timed ? "width_bucket(c.bucket, $7::date[])" : "0")},
+                       {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(c.v{i})"))}
+                from unnest($1::int[], $2::text[], $3::text[], $4::date[], $5::date[]) as r(piece, unit_id, period, first_day, last_day)
+                join {StatisticsProjection.Cells} c on c.unit_id = r.unit_id and c.period = r.period and c.bucket between r.first_day and r.last_day
+                where ($6::text[] is null or c.kind = any($6))
                 group by 1, 2, 3, 4, 5
                 """);
-            cmd.Parameters.AddWithValue(units);
+            cmd.Parameters.AddWithValue(rangePiece.ToArray());
+            cmd.Parameters.AddWithValue(rangeUnit.ToArray());
+            cmd.Parameters.AddWithValue(rangePeriod.ToArray());
+            cmd.Parameters.AddWithValue(rangeFirst.ToArray());
+            cmd.Parameters.AddWithValue(rangeLast.ToArray());
             cmd.Parameters.Add(new NpgsqlParameter { Value = q.Kinds.Count == 0 ? DBNull.Value : q.Kinds.ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
-            cmd.Parameters.AddWithValue(months.First);
-            cmd.Parameters.AddWithValue(months.Last);
-            cmd.Parameters.AddWithValue(days[0].First);
-            cmd.Parameters.AddWithValue(days[0].Last);
-            cmd.Parameters.AddWithValue(days[1].First);
-            cmd.Parameters.AddWithValue(days[1].Last);
             // Days and months fall into the row's year, quarter or month in the database: fewer rows come back.
             if (timed) cmd.Parameters.AddWithValue(buckets.Select(b => b.Start).ToArray());
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                var unit = reader.GetString(0);
+                var piece = pieces[reader.GetInt32(0)];
                 var kind = KindCatalog.Get(reader.GetString(1));
                 var (d1, d2) = (reader.GetString(2), reader.GetString(3));
                 if (!q.Passes(kind, d1, d2)) continue;
@@ -74,15 +157,15 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
                 var values = new decimal[StatisticsProjection.Slots];
                 for (var i = 0; i < values.Length; i++) values[i] = reader.GetDecimal(5 + i);
 
-                if (scope.Contains(unit))
+                if (piece.Total)
                 {
                     AddSlots(totals, kind, values, +1);
-                    AddTo(Key(q, byUnit ? unit : null, kind, d1, d2, time), kind, values, +1);
+                    AddTo(Key(q, byUnit ? piece.Tag : null, kind, d1, d2, time), kind, values, +1);
                 }
                 else
                 {
-                    // A child's subtree is its own row; the filter unit's row keeps only its own activities.
-                    AddTo(Key(q, unit, kind, d1, d2, time), kind, values, +1);
+                    // A child's subtree is its own row; the filter unit's row keeps only what no child held.
+                    AddTo(Key(q, piece.Tag, kind, d1, d2, time), kind, values, +1);
                     AddTo(Key(q, q.UnitId, kind, d1, d2, time), kind, values, -1);
                 }
             }
@@ -93,7 +176,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         await (declaredTask is null ? flows : Task.WhenAll(flows, declaredTask));
 
         if (declaredTask is not null)
-            AddStocks(q, tree, byUnit, stockKind, buckets, ends, declaredTask.Result, rows, totals);
+            AddStocks(q, stockKind, buckets, ends, members, declaredTask.Result, rows, totals);
 
         var ordered = rows.Where(r => r.Value.Values.Any(v => v != 0))
             .OrderBy(r => r.Key, RowKey.Comparer)
@@ -101,7 +184,50 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
                 q.GroupBy.Select((g, i) => (g, r.Key.Values[i])).ToDictionary(x => x.g, x => x.Item2),
                 Order(r.Value)))
             .ToArray();
-        return new StatisticsResponse(q.From, q.To, q.UnitId, q.Kinds, q.Filters, q.GroupBy, ordered, Order(totals));
+
+        // The name and dates of every unit the answer uses.
+        var unitIndex = q.GroupBy.ToList().IndexOf(StatisticsQuery.Unit);
+        var used = ordered.Select(r => unitIndex < 0 ? null : r.Key[StatisticsQuery.Unit])
+            .Append(q.UnitId).Concat(carried.Select(c => c.UnitId)).Concat(notCarried.Select(c => c.UnitId))
+            .OfType<string>().Distinct().Order(StringComparer.Ordinal);
+        string NameOf(string id) => history.Life(id)?.On(q.To).Name ?? id;
+        var units = new SortedDictionary<string, StatisticsUnit>(StringComparer.Ordinal);
+        foreach (var id in used)
+            if (history.Life(id) is { } life) units[id] = new StatisticsUnit(NameOf(id), life.ValidFrom, life.ValidTo);
+
+        return new StatisticsResponse(q.From, q.To, q.UnitId, q.Kinds, q.Filters, q.GroupBy, ordered, Order(totals), units,
+            q.Lineage ? carried.Select(c => new StatisticsLineageUnit(c.UnitId, NameOf(c.UnitId), c.Until.AddDays(-1))).ToArray() : null,
+            q.Lineage ? notCarried.Select(c => new StatisticsNotCarried(c.UnitId, NameOf(c.UnitId), c.Until.AddDays(-1),
+                $"{c.How}: its figures are not divided between its successors ({string.Join(", ", history.Life(c.UnitId)?.Successors ?? [])})")).ToArray() : null);
+    }
+
+    /// <summary>
+    /// The units whose stocks count at <paramref name="end"/>, each with its row (null: the one row): those within the
+    /// filter unit on that day (every unit, by root, without one), then those within a carried unit that still existed
+    /// and that no unit counted already holds.
+    /// </summary>
+    static Dictionary<string, string?> StockMembers(StatisticsQuery q, UnitHistory history, IReadOnlyList<UnitLink> carried, bool byUnit, DateOnly end)
+    {
+        var tree = history.TreeOn(end);
+        var members = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (q.UnitId is null)
+        {
+            foreach (var root in tree.Roots)
+            foreach (var unit in tree.Subtree(root.UnitId))
+                members[unit] = byUnit ? root.UnitId : null;
+            return members;
+        }
+        if (tree.Exists(q.UnitId))
+        {
+            members[q.UnitId] = byUnit ? q.UnitId : null;
+            foreach (var child in tree.ChildrenOf(q.UnitId))
+            foreach (var unit in tree.Subtree(child.UnitId))
+                members[unit] = byUnit ? child.UnitId : null;
+        }
+        foreach (var link in carried.Where(l => end < l.Until && tree.Exists(l.UnitId)))
+            foreach (var unit in tree.Subtree(link.UnitId))
+                members.TryAdd(unit, byUnit ? link.UnitId : null);
+        return members;
     }
 
     /// <summary>[from, to] as whole months plus at most two runs of days (the ragged ends). Months are counted
@@ -181,39 +307,24 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// Adds the stocks to the rows: each unit's latest declaration carried forward over the period ends, summed
-    /// into its row unit's (or the one row's) arrays. Work grows with units × ends, bounded by
-    /// <see cref="StatisticsQuery.MaxStockCells"/>; the sums are the same decimals added as one per (unit, end).
+    /// Adds the stocks to the rows: each unit's latest declaration carried forward over the period ends, summed at
+    /// each end into the row of that end's <paramref name="members"/> (a unit outside them that day counts nowhere).
+    /// Work grows with units × ends, bounded by <see cref="StatisticsQuery.MaxStockCells"/>.
     /// </summary>
-    static void AddStocks(StatisticsQuery q, UnitTree tree, bool byUnit, KindDefinition stockKind,
-        (string Label, DateOnly Start, DateOnly End)[] buckets, DateOnly[] ends,
+    static void AddStocks(StatisticsQuery q, KindDefinition stockKind,
+        (string Label, DateOnly Start, DateOnly End)[] buckets, DateOnly[] ends, Dictionary<string, string?>[] members,
         Dictionary<string, List<(int End, decimal[] Values)>> declared,
         Dictionary<RowKey, Dictionary<string, decimal>> rows, Dictionary<string, decimal> totals)
     {
         var metrics = Enumerable.Range(0, stockKind.Metrics.Count).Where(i => stockKind.Metrics[i].IsStock).ToArray();
         var m = metrics.Length;
-        string? RowUnit(string unit) => q.UnitId is null
-            ? tree.SelfAndAncestors(unit).Last()
-            : tree.SelfAndAncestors(unit).TakeWhile(a => a != q.UnitId).LastOrDefault() ?? q.UnitId;
-        var rowUnits = new List<string?>();
-        var rowIndex = new Dictionary<string, int>();
         var n = ends.Length;
         // Which end is each row's period end: buckets' ends are a subset of `ends` (`to` is the last one).
         var endOfBucket = buckets.Select(b => Array.BinarySearch(ends, b.End)).ToArray();
-        var sums = new List<decimal[]>();
-        var total = new decimal[m];
+        var sums = new Dictionary<string, decimal[]>(StringComparer.Ordinal);
 
         foreach (var (unit, list) in declared)
         {
-            var rowName = byUnit ? RowUnit(unit) : null;
-            var key = rowName ?? "";
-            if (!rowIndex.TryGetValue(key, out var r))
-            {
-                rowIndex[key] = r = rowUnits.Count;
-                rowUnits.Add(rowName);
-                sums.Add(new decimal[n * m]);
-            }
-            var sum = sums[r];
             var current = new decimal[m];
             var next = 0;
             for (var k = list[0].End; k < n; k++)
@@ -224,20 +335,22 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
                         current[j] = StatisticsProjection.FromSlot(stockKind.Metrics[metrics[j]], list[next].Values[metrics[j] + 1]);
                     next++;
                 }
+                if (!members[k].TryGetValue(unit, out var row)) continue;
+                var key = row ?? "";
+                if (!sums.TryGetValue(key, out var sum)) sums[key] = sum = new decimal[n * m];
                 for (var j = 0; j < m; j++)
                     if (current[j] != 0) sum[k * m + j] += current[j];
             }
-            for (var j = 0; j < m; j++)
-                if (current[j] != 0) total[j] += current[j];
         }
 
-        for (var j = 0; j < m; j++)
-            if (total[j] != 0) totals[stockKind.Metrics[metrics[j]].Name] = totals.GetValueOrDefault(stockKind.Metrics[metrics[j]].Name) + total[j];
+        foreach (var sum in sums.Values)
+            for (var j = 0; j < m; j++)
+                if (sum[(n - 1) * m + j] != 0)
+                    totals[stockKind.Metrics[metrics[j]].Name] = totals.GetValueOrDefault(stockKind.Metrics[metrics[j]].Name) + sum[(n - 1) * m + j];
 
         var timeKey = q.TimeKey;
-        for (var r = 0; r < rowUnits.Count; r++)
+        foreach (var (rowName, sum) in sums)
         {
-            var sum = sums[r];
             for (var b = 0; b < (timeKey is null ? 1 : buckets.Length); b++)
             {
                 var k = timeKey is null ? n - 1 : endOfBucket[b];
@@ -247,7 +360,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
                 var key = new RowKey(q.GroupBy.Select(g => g switch
                 {
                     StatisticsQuery.Kind => stockKind.Name,
-                    StatisticsQuery.Unit => rowUnits[r],
+                    StatisticsQuery.Unit => rowName.Length == 0 ? null : rowName,
                     StatisticsQuery.Year or StatisticsQuery.Quarter or StatisticsQuery.Month => buckets[b].Label,
                     _ => null,
                 }).ToArray());

@@ -33,9 +33,10 @@ namespace Internal.Generated.WolverineHandlers
             var from = httpContext.Request.Query["from"];
             var to = httpContext.Request.Query["to"];
             var format = httpContext.Request.Query["format"];
+            var lineage = httpContext.Request.Query["lineage"];
             
             // The actual HTTP request handler execution
-            var result = await CoordinationEvents.Api.Reports.GetReviewReportEndpoint.Get(httpContext, _unitDirectory, _statisticsReader, _timeProvider, httpContext.RequestAborted, unitId, from, to, format).ConfigureAwait(false);
+            var result = await CoordinationEvents.Api.Reports.GetReviewReportEndpoint.Get(httpContext, _unitDirectory, _statisticsReader, _timeProvider, httpContext.RequestAborted, unitId, from, to, format, lineage).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
