@@ -54,12 +54,12 @@ public sealed class ActivityRecorder(IDocumentStore store, UnitDirectory units, 
         IDocumentSession? session, CancellationToken ct)
     {
         var results = new BatchItemResult[items.Count];
-        var tree = (await units.GetKnowingAsync(items.Where(i => i.Body is not null).SelectMany(i => UnitIdsIn(i.Body!.Value)), ct)).Current;
+        var history = await units.GetKnowingAsync(items.Where(i => i.Body is not null).SelectMany(i => UnitIdsIn(i.Body!.Value)), ct);
         var today = VietnamCalendar.Today(clock);
         var valid = new List<(int Index, RecordRequest Request)>();
         for (var i = 0; i < items.Count; i++)
         {
-            var outcome = items[i].Body is { } body ? Check(body, caller, tree, today) : new ValidationOutcome(null, items[i].Errors!);
+            var outcome = items[i].Body is { } body ? Check(body, caller, history, today) : new ValidationOutcome(null, items[i].Errors!);
             if (outcome.IsValid) valid.Add((i, new RecordRequest(outcome.Content, caller.Client, correlationId)));
             else results[i] = new BatchItemResult(i, BatchItemStatus.Invalid, Errors: outcome.Errors);
         }
@@ -79,12 +79,15 @@ public sealed class ActivityRecorder(IDocumentStore store, UnitDirectory units, 
         return results;
     }
 
-    /// <summary>One item: every rule of the activity, then the poster's unit scope.</summary>
-    static ValidationOutcome Check(JsonElement item, Caller caller, UnitTree tree, DateOnly today)
+    /// <summary>
+    /// One item: every rule of the activity (its units judged on its <c>occurredOn</c>), then the poster's unit scope on
+    /// that day: the same errors as a single post's 400 and 403, keyed by field.
+    /// </summary>
+    static ValidationOutcome Check(JsonElement item, Caller caller, UnitHistory history, DateOnly today)
     {
-        var outcome = ActivityRules.Check(item, tree, today);
-        return outcome.IsValid && !caller.MayWrite(tree, outcome.Content.UnitId)
-            ? new ValidationOutcome(null, new Dictionary<string, string[]> { ["unitId"] = [Caller.OutOfScope(outcome.Content.UnitId)] })
+        var outcome = ActivityRules.Check(item, history, today);
+        return outcome.IsValid && !caller.MayWrite(history, outcome.Content.UnitId, outcome.Content.OccurredOn)
+            ? new ValidationOutcome(null, new Dictionary<string, string[]> { ["unitId"] = [Caller.OutOfScope(outcome.Content.UnitId, outcome.Content.OccurredOn)] })
             : outcome;
     }
 

@@ -22,9 +22,12 @@ public sealed record ValidationOutcome(ActivityContent? Content, IReadOnlyDictio
 /// <summary>
 /// Every rule of domain.md "What makes a record valid" but those of <c>details</c>, which
 /// <see cref="KindDetailsRules"/> checks and normalizes in one pass. Built once and shared (FluentValidation
-/// validators are thread-safe once built); the per-call unit tree and today's date are its inputs, in
-/// <see cref="IValidationContext.RootContextData"/> under <see cref="UnitsKey"/> and <see cref="TodayKey"/>;
-/// use <see cref="ActivityRules.Check(ActivityRequest, UnitTree, DateOnly)"/> rather than this class.
+/// validators are thread-safe once built); the per-call units (a <see cref="UnitCalendar"/>) and today's date are its
+/// inputs, in <see cref="IValidationContext.RootContextData"/> under <see cref="UnitsKey"/> and <see cref="TodayKey"/>;
+/// use <see cref="ActivityRules.Check(ActivityRequest, UnitHistory, DateOnly, ActivityContent?)"/> rather than this class.
+/// <para>The units are judged on the activity's <c>occurredOn</c> (organisation.md, "Posting"): <c>unitId</c>, each
+/// partner and the location's commune must exist on that day (a unit that had ended: the error names its successors;
+/// one not yet established: the day it starts), and the commune must be a commune or a ward in that day's tree.</para>
 /// Strings are checked as they will be stored: NFC, trimmed.
 /// <para>Choices beyond domain.md: a partner equal to <c>unitId</c> is an error (a unit does not coordinate
 /// with itself; silently dropping it would hide a posting system's bug); repeated partners and markers are
@@ -71,8 +74,10 @@ public sealed class ActivityRequestValidator : AbstractValidator<ActivityRequest
         RuleFor(r => Text.Clean(r.UnitId))
             .NotEmpty()
             .WithMessage("'unitId' is required: the id of the unit that led or reported the activity.")
-            .Must((_, id, context) => Units(context).Exists(id!))
+            .Must((_, id, context) => Units(context).Knows(id!))
             .WithMessage((_, id) => $"There is no unit '{id}'.")
+            .Must((_, id, context) => OnTheDay(context, id!))
+            .WithMessage("{WhyNot}")
             .OverridePropertyName("unitId");
 
         RuleForEach(r => (r.PartnerUnitIds ?? Array.Empty<string>()).Select(Text.Clean))
@@ -80,8 +85,10 @@ public sealed class ActivityRequestValidator : AbstractValidator<ActivityRequest
             .WithMessage("A partner unit id must not be empty.")
             .Must((request, id) => id != Text.Clean(request.UnitId))
             .WithMessage((_, id) => $"'{id}' is the activity's own unit; list in 'partnerUnitIds' only the units it was coordinated with.")
-            .Must((_, id, context) => Units(context).Exists(id!))
+            .Must((_, id, context) => Units(context).Knows(id!))
             .WithMessage((_, id) => $"There is no unit '{id}'.")
+            .Must((_, id, context) => OnTheDay(context, id!))
+            .WithMessage("{WhyNot}")
             .OverridePropertyName("partnerUnitIds");
 
         RuleFor(r => r.OccurredOn).Custom((date, context) =>
@@ -114,11 +121,17 @@ public sealed class ActivityRequestValidator : AbstractValidator<ActivityRequest
             var communeId = Text.Clean(location.CommuneId);
             if (!string.IsNullOrEmpty(communeId))
             {
-                var type = units.Exists(communeId) ? units.TypeOf(communeId) : null;
-                if (type is null)
+                if (!units.Knows(communeId))
                     Fail(context, "location.communeId", $"There is no unit '{communeId}'.");
-                else if (type != UnitTypes.Commune)
-                    Fail(context, "location.communeId", $"'{communeId}' is a {type}, not a commune.");
+                else if (Day(context) is { } day)
+                {
+                    if (units.NotOn(communeId, day) is { } whyNot)
+                        Fail(context, "location.communeId", whyNot);
+                    else if (!units.IsExempt(communeId) && units.TreeOn(day).TypeOf(communeId) is { } type && type is not (UnitTypes.Commune or UnitTypes.Ward))
+                        Fail(context, "location.communeId", units.IsDated
+                            ? $"'{communeId}' was a {type} on {Iso(day)}, not a commune or a ward."
+                            : $"'{communeId}' is a {type}, not a commune or a ward.");
+                }
             }
             if (!Text.IsStorable(location.PlaceName))
                 Fail(context, "location.placeName", Text.NotStorable("placeName"));
@@ -159,10 +172,26 @@ public sealed class ActivityRequestValidator : AbstractValidator<ActivityRequest
     static void Fail(ValidationContext<ActivityRequest> context, string key, string message) =>
         context.AddFailure(new ValidationFailure(key, message));
 
-    static UnitTree Units(ValidationContext<ActivityRequest> context) =>
-        context.RootContextData.TryGetValue(UnitsKey, out var value) && value is UnitTree units
+    static UnitCalendar Units(ValidationContext<ActivityRequest> context) =>
+        context.RootContextData.TryGetValue(UnitsKey, out var value) && value is UnitCalendar units
             ? units
-            : throw new InvalidOperationException($"Put the {nameof(UnitTree)} in RootContextData[\"{UnitsKey}\"].");
+            : throw new InvalidOperationException($"Put the {nameof(UnitCalendar)} in RootContextData[\"{UnitsKey}\"].");
+
+    /// <summary>The activity's day, when it is one the rules accept (otherwise <c>occurredOn</c>'s own error is reported, and the units are not judged on it).</summary>
+    static DateOnly? Day(ValidationContext<ActivityRequest> context) =>
+        context.InstanceToValidate.OccurredOn is { } d && d <= Today(context) && d >= EarliestDate ? d : null;
+
+    /// <summary>
+    /// Whether the (known) unit exists on the activity's day (or is exempt: a correction keeps it); if not, the
+    /// message's <c>{WhyNot}</c> says why.
+    /// </summary>
+    static bool OnTheDay(ValidationContext<ActivityRequest> context, string unitId)
+    {
+        if (Day(context) is not { } day) return true;
+        var problem = Units(context).NotOn(unitId, day);
+        if (problem is not null) context.MessageFormatter.AppendArgument("WhyNot", problem);
+        return problem is null;
+    }
 
     static DateOnly Today(ValidationContext<ActivityRequest> context) =>
         context.RootContextData.TryGetValue(TodayKey, out var value) && value is DateOnly today
@@ -186,13 +215,35 @@ public static class ActivityRules
         ImmutableDictionary<string, string[]>.Empty.WithComparers(StringComparer.Ordinal);
 
     /// <summary>
-    /// Checks every rule and returns the normalized content, or every error (all of them, not the first).
-    /// Cheap: one shared validator; <paramref name="units"/> and <paramref name="today"/> are per call.
+    /// Checks every rule and returns the normalized content, or every error (all of them, not the first). The units
+    /// are judged on the activity's <c>occurredOn</c> in <paramref name="history"/>. A correction passes the
+    /// <paramref name="current"/> content: when it keeps its <c>occurredOn</c>, the units that content already named
+    /// are not judged again on that day (organisation.md: an activity accepted before a reorganisation recorded late
+    /// is never rejected afterwards).
+    /// Cheap: one shared validator; the units and <paramref name="today"/> are per call.
+    /// </summary>
+    public static ValidationOutcome Check(ActivityRequest request, UnitHistory history, DateOnly today, ActivityContent? current = null)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        var exempt = current is not null && request.OccurredOn == current.OccurredOn
+            ? current.PartnerUnitIds.Append(current.UnitId).Concat(current.Location?.CommuneId is { } c ? [c] : []).ToHashSet(StringComparer.Ordinal)
+            : null;
+        return Check(request, new UnitCalendar(history, null, exempt), today);
+    }
+
+    /// <summary>
+    /// The rules against one fixed tree, the same on every day (tests and the benchmarks' peer, whose units never
+    /// change): a unit exists if the tree has it.
     /// </summary>
     public static ValidationOutcome Check(ActivityRequest request, UnitTree units, DateOnly today)
     {
-        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(units);
+        return Check(request, new UnitCalendar(null, units, null), today);
+    }
+
+    static ValidationOutcome Check(ActivityRequest request, UnitCalendar units, DateOnly today)
+    {
+        ArgumentNullException.ThrowIfNull(request);
 
         var context = new ValidationContext<ActivityRequest>(request);
         context.RootContextData[ActivityRequestValidator.UnitsKey] = units;
@@ -224,6 +275,12 @@ public static class ActivityRules
     /// (a date that is not a date, a number where a string belongs, an unknown field) are reported under the
     /// same keys as rule violations.
     /// </summary>
+    public static ValidationOutcome Check(JsonElement body, UnitHistory history, DateOnly today) =>
+        JsonInput.TryRead<ActivityRequest>(body, out var request, out var errors)
+            ? Check(request, history, today)
+            : new(null, errors);
+
+    /// <inheritdoc cref="Check(JsonElement, UnitHistory, DateOnly)"/>
     public static ValidationOutcome Check(JsonElement body, UnitTree units, DateOnly today) =>
         JsonInput.TryRead<ActivityRequest>(body, out var request, out var errors)
             ? Check(request, units, today)
@@ -249,16 +306,65 @@ public static class ActivityRules
 
 /// <summary>
 /// The <c>LoadAsync</c> step of the endpoints that take a whole activity (record, correct): the body checked against
-/// the unit tree as it is now (reloaded when it names a unit the cache does not know) and today's date in Vietnam.
-/// Wolverine passes the content it returns to the endpoint; invalid input ends the request with a 400 and nothing stored.
+/// the units' history (reloaded when it names a unit the cache does not know), each unit on the activity's day, and
+/// today's date in Vietnam. Wolverine passes the content it returns to the endpoint; invalid input ends the request
+/// with a 400 and nothing stored. A correction passes the content it replaces (<see cref="ActivityRules.Check(ActivityRequest, UnitHistory, DateOnly, ActivityContent?)"/>).
 /// </summary>
 public static class ActivityBody
 {
-    public static async Task<ActivityContent> CheckAsync(ActivityRequest request, UnitDirectory units, TimeProvider clock, CancellationToken ct)
+    public static async Task<ActivityContent> CheckAsync(ActivityRequest request, UnitDirectory units, TimeProvider clock, CancellationToken ct,
+        ActivityContent? current = null)
     {
         var named = new[] { request.UnitId, request.Location?.CommuneId }.Concat(request.PartnerUnitIds ?? []);
-        var tree = (await units.GetKnowingAsync(named.Select(Text.Clean), ct)).Current;
-        var outcome = ActivityRules.Check(request, tree, VietnamCalendar.Today(clock));
+        var history = await units.GetKnowingAsync(named.Select(Text.Clean), ct);
+        var outcome = ActivityRules.Check(request, history, VietnamCalendar.Today(clock), current);
         return outcome.IsValid ? outcome.Content : throw new InputException(outcome.Errors);
     }
+}
+
+/// <summary>
+/// The units an activity is checked against: a <see cref="UnitHistory"/> (each unit judged on the activity's day), or
+/// one fixed <see cref="UnitTree"/> (the same every day). <see cref="IsExempt"/>: the units a correction keeps.
+/// </summary>
+public sealed class UnitCalendar
+{
+    readonly UnitHistory? history;
+    readonly UnitTree? fixedTree;
+    readonly IReadOnlySet<string>? exempt;
+
+    internal UnitCalendar(UnitHistory? history, UnitTree? fixedTree, IReadOnlySet<string>? exempt) =>
+        (this.history, this.fixedTree, this.exempt) = (history, fixedTree, exempt);
+
+    /// <summary>Whether the units change over dates (a history), or not (one tree).</summary>
+    public bool IsDated => history is not null;
+
+    /// <summary>Whether the unit exists on some day.</summary>
+    public bool Knows(string unitId) => history?.Knows(unitId) ?? fixedTree!.Exists(unitId);
+
+    public bool IsExempt(string unitId) => exempt?.Contains(unitId) == true;
+
+    public UnitTree TreeOn(DateOnly day) => history?.TreeOn(day) ?? fixedTree!;
+
+    /// <summary>
+    /// Null when the (known) unit exists on <paramref name="day"/> or is exempt; otherwise why not: the successors and
+    /// the date it ended, or the day it starts.
+    /// </summary>
+    public string? NotOn(string unitId, DateOnly day)
+    {
+        if (history is null || IsExempt(unitId) || history.Life(unitId) is not { } life || life.ExistsOn(day)) return null;
+        var name = $"'{unitId}' ({life.On(day).Name})";
+        if (life.ValidFrom is { } from && day < from)
+            return $"Unit {name} did not exist yet on {Iso(day)}: it was established on {Iso(from)}. Record activities before that date under the units it came from.";
+        var until = life.Until!.Value;
+        string Named(string id) => history.Life(id) is { } s ? $"'{id}' ({s.On(until).Name})" : $"'{id}'";
+        var successors = string.Join(" and ", life.Successors.Select(Named));
+        return life.Ending switch
+        {
+            UnitEndings.Merged => $"Unit {name} no longer existed on {Iso(day)}: it merged into {successors} from {Iso(until)}. Record the activity under {successors}.",
+            UnitEndings.Split => $"Unit {name} no longer existed on {Iso(day)}: it was split into {successors} from {Iso(until)}. Record the activity under the one where it took place.",
+            _ => $"Unit {name} no longer existed on {Iso(day)}: it was dissolved from {Iso(until)} (its last day was {Iso(until.AddDays(-1))}).",
+        };
+    }
+
+    static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

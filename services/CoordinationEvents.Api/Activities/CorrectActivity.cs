@@ -14,11 +14,18 @@ namespace CoordinationEvents.Api.Activities;
 /// <c>PUT /api/v1/activities/{activityId}</c> with <c>If-Match</c>: replace an activity's content. Wolverine's aggregate
 /// handler workflow loads the stream (<c>[WriteAggregate]</c>), the pure <see cref="Activity.Decide"/> says what
 /// changes, and Marten checks at commit that no other write came in between (412).
+/// <para>The body is checked against the content it replaces (the read model, kept inline with the stream): a
+/// correction that keeps the activity's date is never refused because one of the units it already named ended by
+/// then in a reorganisation recorded late (organisation.md: accepted activities are never rejected afterwards).</para>
 /// </summary>
 public static class CorrectActivityEndpoint
 {
-    public static Task<ActivityContent> LoadAsync(ActivityRequest request, UnitDirectory units, TimeProvider clock, CancellationToken ct) =>
-        ActivityBody.CheckAsync(request, units, clock, ct);
+    public static async Task<ActivityContent> LoadAsync(Guid activityId, ActivityRequest request, IQuerySession session, UnitDirectory units,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var current = await session.LoadAsync<ActivityView>(activityId, ct);
+        return await ActivityBody.CheckAsync(request, units, clock, ct, current?.Content);
+    }
 
     [WolverinePut("/api/v1/activities/{activityId}", Name = "CorrectActivity"), Authorize(Policy = Policies.Record), Tags("Activities")]
     [EndpointSummary("Correct an activity: send the whole corrected activity with If-Match: \"<version>\". 412 when stale, 428 without If-Match, 409 once retracted.")]
@@ -32,7 +39,7 @@ public static class CorrectActivityEndpoint
         var expected = RequestHeaders.IfMatchVersion(http) ?? throw new ProblemException(428, "Precondition required",
             "A correction needs If-Match: \"<version>\" with the ETag of the version it corrects.");
         var caller = Caller.From(http.User);
-        await caller.DemandScopeAsync(units, content.UnitId, ct);
+        await caller.DemandScopeAsync(units, content.UnitId, content.OccurredOn, ct);
         return await ActivityChange.DecideAsync(stream, expected, new CorrectActivity(activityId, content, clock.GetUtcNow()), caller, http, units, ct);
     }
 }
@@ -48,7 +55,7 @@ public static class ActivityChange
         HttpContext http, UnitDirectory units, CancellationToken ct)
     {
         var state = stream.Aggregate ?? throw new ActivityNotFoundException(stream.Id);
-        await caller.DemandScopeAsync(units, state.Content!.UnitId, ct);
+        await caller.DemandScopeAsync(units, state.Content!.UnitId, state.Content.OccurredOn, ct);
         if (expected is { } version && version != stream.CurrentVersion)
             throw new StaleVersionException(version);
         var events = Activity.Decide(command, state);

@@ -19,7 +19,7 @@ public static class GetActivityEndpoint
         var view = await session.LoadAsync<ActivityView>(activityId, ct);
         if (view is null) return NotFound(activityId);
         var activity = view.ToResponse();
-        await Caller.From(http.User).DemandScopeAsync(units, activity.UnitId, ct);
+        await Caller.From(http.User).DemandScopeAsync(units, activity.UnitId, activity.OccurredOn, ct);
         http.Response.Headers.ETag = RequestHeaders.ETag(activity.Version);
         return TypedResults.Ok(activity);
     }

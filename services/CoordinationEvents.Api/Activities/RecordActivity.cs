@@ -24,7 +24,7 @@ public static class RecordActivityEndpoint
         [NotBody] ActivityContent content, HttpContext http, GroupCommit groupCommit, UnitDirectory units, CancellationToken ct)
     {
         var caller = Caller.From(http.User);
-        await caller.DemandScopeAsync(units, content.UnitId, ct);
+        await caller.DemandScopeAsync(units, content.UnitId, content.OccurredOn, ct);
 
         var result = await groupCommit.RecordAsync(new RecordRequest(content, caller.Client, RequestHeaders.CorrelationId(http)), ct);
         var written = new ActivityWritten(result.ActivityId, result.Version);

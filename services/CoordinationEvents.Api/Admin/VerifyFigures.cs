@@ -32,8 +32,9 @@ public sealed record ConsistencyReport(
 /// projection's tables, at the projection's own position, in one snapshot.
 /// <para>
 /// The recomputation is on its own: it reads the events as JSON (not through the event records or the activity's
-/// fold), the units as rows (not through the unit tree), and adds up with code written here, so a bug in the
-/// projection's contribution, its slot layout or its ancestry shows as a difference instead of being repeated.
+/// fold), the unit events as JSON too (not through the unit history or tree: <see cref="Organisation"/> folds them
+/// here), and adds up with code written here, so a bug in the projection's contribution, its slot layout or its
+/// ancestry over time shows as a difference instead of being repeated.
 /// The one thing it shares with the projection is the kind catalog: which metrics a kind has and in which order,
 /// which are stocks and decimals, and which dimensions. What the tables hold is their published schema, written out
 /// below on purpose rather than taken from the projection's code.
@@ -82,7 +83,7 @@ public static class VerifyFigures
             position = (long)(await cmd.ExecuteScalarAsync(ct))!;
         }
 
-        var chains = await AncestryAsync(connection, ct);
+        var organisation = await Organisation.ReadAsync(connection, ct);
         var strings = new Dictionary<string, string>(StringComparer.Ordinal); // one copy of each unit id and dimension value
 
         // The long reads take as long as the data does (at 10M events the sorted read of mt_events ran past 30 s
@@ -109,8 +110,8 @@ public static class VerifyFigures
             var flows = new long[Slots];
             flows[0] = 1;
             if (!latest.Kind.IsStock) Array.Copy(latest.Values, 1, flows, 1, Slots - 1);
-            // An activity counts in its own unit's cells and in every ancestor's (a unit no longer in the tree: none).
-            foreach (var unit in chains.GetValueOrDefault(latest.Unit) ?? [])
+            // An activity counts in the cells of its unit and of the ancestors its unit had on its day (organisation.md, "as it was").
+            foreach (var unit in organisation.Holders(latest.Unit, latest.On))
             {
                 Add(new Cell(unit, 'd', latest.On, latest.Kind.Name, latest.D1, latest.D2), flows);
                 Add(new Cell(unit, 'm', month, latest.Kind.Name, latest.D1, latest.D2), flows);
@@ -203,29 +204,6 @@ public static class VerifyFigures
             cellsCompared, stocksCompared, count, differences);
     }
 
-    /// <summary>Each unit's id followed by its ancestors' up to the root, from the units table as this snapshot sees it.</summary>
-    static async Task<Dictionary<string, string[]>> AncestryAsync(NpgsqlConnection connection, CancellationToken ct)
-    {
-        var parents = new Dictionary<string, string?>(StringComparer.Ordinal);
-        await using (var cmd = new NpgsqlCommand("select unit_id, parent_id from units", connection))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct))
-                parents[reader.GetString(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
-
-        var chains = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        foreach (var unit in parents.Keys)
-        {
-            var chain = new List<string>();
-            for (string? u = unit; u is not null && parents.ContainsKey(u); u = parents[u])
-            {
-                if (chain.Count > parents.Count) throw new InvalidOperationException($"The units above '{unit}' form a cycle.");
-                chain.Add(u);
-            }
-            chains[unit] = chain.ToArray();
-        }
-        return chains;
-    }
-
     /// <summary>The figures of an event's <c>content</c>: slot 0 unused (1 per activity in cells), then the kind's metrics.</summary>
     static Content Read(JsonElement content, Guid stream, Dictionary<string, string> strings)
     {
@@ -293,4 +271,128 @@ public static class VerifyFigures
 
     static string Describe(Cell c) => string.Create(CultureInfo.InvariantCulture,
         $"unit={c.Unit} {(c.Period == 'd' ? "day" : "month")}={c.Bucket:yyyy-MM-dd} kind={c.Kind} d1={c.D1} d2={c.D2}");
+
+    /// <summary>
+    /// The organisation over time, folded here from the unit events' JSON (<c>unit-established</c>, <c>-moved</c>,
+    /// <c>-merged</c>, <c>-split</c>, <c>-dissolved</c>; names and types do not place an activity), written apart from
+    /// the unit history on purpose. A change with an <c>effectiveFrom</c> holds from that day until a later dated one;
+    /// one without holds from the unit's beginning and replaces the earlier values of what it changes.
+    /// </summary>
+    sealed class Organisation
+    {
+        sealed class Life(string id)
+        {
+            public string Id { get; } = id;
+            public DateOnly? From;
+            /// <summary>The first day it no longer exists.</summary>
+            public DateOnly? Until;
+            public string? Ending;
+            public string[] Successors = [];
+            /// <summary>The parent from each day on (DateOnly.MinValue: from the beginning).</summary>
+            public readonly SortedDictionary<DateOnly, string?> Parents = new();
+
+            public bool On(DateOnly day) => (From is not { } f || day >= f) && (Until is not { } u || day < u);
+
+            public string? ParentOn(DateOnly day)
+            {
+                string? parent = null;
+                foreach (var (from, p) in Parents)
+                {
+                    if (from > day) break;
+                    parent = p;
+                }
+                return parent;
+            }
+        }
+
+        readonly Dictionary<string, Life> lives = new(StringComparer.Ordinal);
+        DateOnly[] bounds = [];
+        readonly Dictionary<(string Unit, int Span), string[]> chains = new();
+
+        public static async Task<Organisation> ReadAsync(NpgsqlConnection connection, CancellationToken ct)
+        {
+            var organisation = new Organisation();
+            await using (var cmd = new NpgsqlCommand("select type, data from mt_events where type like 'unit-%' order by seq_id", connection))
+            await using (var reader = await cmd.ExecuteReaderAsync(ct))
+                while (await reader.ReadAsync(ct))
+                {
+                    using var json = JsonDocument.Parse(reader.GetString(1));
+                    organisation.Apply(reader.GetString(0), json.RootElement);
+                }
+            organisation.bounds = organisation.lives.Values
+                .SelectMany(l => l.Parents.Keys.Concat(l.From is { } f ? [f] : []).Concat(l.Until is { } u ? [u] : []))
+                .Where(d => d != DateOnly.MinValue).Distinct().Order().ToArray();
+            return organisation;
+        }
+
+        void Apply(string type, JsonElement data)
+        {
+            var unit = Text(data, "unitId") ?? throw new InvalidOperationException($"A {type} event has no 'unitId'.");
+            if (!lives.TryGetValue(unit, out var life)) lives[unit] = life = new Life(unit);
+            DateOnly? from = Text(data, "effectiveFrom") is { } d ? DateOnly.ParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture) : null;
+            switch (type)
+            {
+                case "unit-established":
+                    life.From = from;
+                    life.Parents.Clear();
+                    life.Parents[DateOnly.MinValue] = Text(data, "parentId");
+                    break;
+                case "unit-moved":
+                    if (from is null) life.Parents.Clear();
+                    life.Parents[from ?? DateOnly.MinValue] = Text(data, "parentId");
+                    break;
+                case "unit-merged":
+                    (life.Until, life.Ending, life.Successors) = (from, "merged", Text(data, "into") is { } into ? [into] : []);
+                    break;
+                case "unit-split":
+                    (life.Until, life.Ending) = (from, "split");
+                    life.Successors = data.TryGetProperty("into", out var parts) && parts.ValueKind == JsonValueKind.Array
+                        ? parts.EnumerateArray().Select(p => p.GetString() ?? "").ToArray() : [];
+                    break;
+                case "unit-dissolved":
+                    (life.Until, life.Ending, life.Successors) = (from, "dissolved", []);
+                    break;
+                // unit-renamed, unit-retyped: a name or a type places no activity.
+            }
+        }
+
+        static string? Text(JsonElement data, string name) =>
+            data.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+        /// <summary>
+        /// The units an activity of <paramref name="unit"/> on <paramref name="day"/> counts for: the unit that held it
+        /// (itself; its successor if it had already merged by then, following merges; itself if it was split or
+        /// dissolved, as on its last day), then that unit's parent on that day, and so on up while they exist. A unit
+        /// without events: itself alone.
+        /// </summary>
+        public string[] Holders(string unit, DateOnly day)
+        {
+            int lo = 0, hi = bounds.Length; // the span of days between two changes that holds the day
+            while (lo < hi)
+            {
+                var mid = (lo + hi) / 2;
+                if (bounds[mid] <= day) lo = mid + 1;
+                else hi = mid;
+            }
+            if (chains.TryGetValue((unit, lo), out var chain)) return chain;
+            return chains[(unit, lo)] = Chain(unit, day);
+        }
+
+        string[] Chain(string unit, DateOnly day)
+        {
+            if (!lives.TryGetValue(unit, out var holder)) return [unit];
+            for (var hops = 0; hops < 64 && holder.Until is { } u && day >= u && holder.Ending == "merged" && holder.Successors.Length == 1
+                 && lives.TryGetValue(holder.Successors[0], out var next); hops++)
+                holder = next;
+            var on = holder.Until is { } until && day >= until ? until.AddDays(-1)
+                : holder.From is { } from && day < from ? from : day;
+            var chain = new List<string> { holder.Id };
+            for (var parent = holder.ParentOn(on); parent is not null && lives.TryGetValue(parent, out var above) && above.On(on); parent = above.ParentOn(on))
+            {
+                if (chain.Contains(parent)) throw new InvalidOperationException($"The units above '{unit}' form a cycle on {on:yyyy-MM-dd}.");
+                chain.Add(parent);
+            }
+            return chain.ToArray();
+        }
+    }
 }

@@ -93,16 +93,45 @@ public sealed record Caller(string Client, string Role, IReadOnlyList<string> Sc
     /// <summary>Reporters with a scope are limited to those subtrees; everyone else who may write, is not.</summary>
     public bool IsScoped => Role == Roles.Reporter && Scope.Count > 0;
 
-    /// <summary>Whether this caller may write (or read one record) of <paramref name="unitId"/>.</summary>
-    public bool MayWrite(UnitTree tree, string unitId) => !IsScoped || Scope.Any(s => tree.IsWithin(unitId, s));
+    /// <summary>
+    /// Whether this caller may write (or read one record) of <paramref name="unitId"/> dated <paramref name="day"/>
+    /// (organisation.md, "Reporter scope"): judged on that day's tree, so a key scoped to a district may backfill its
+    /// old communes for the years it held them, and covers nothing of the units that follow it. A unit that did not
+    /// exist on the day (an activity accepted before a reorganisation recorded late) is judged as it was on its
+    /// nearest day, and also by where the activity counts (<see cref="UnitHistory.HoldersOn"/>): the key that wrote it
+    /// may still correct or retract it.
+    /// </summary>
+    public bool MayWrite(UnitHistory history, string unitId, DateOnly day)
+    {
+        if (!IsScoped) return true;
+        var on = history.Life(unitId) is { } life ? life.Clamp(day) : day;
+        var within = history.TreeOn(on).SelfAndAncestors(unitId);
+        if (on != day) within = within.Concat(history.HoldersOn(unitId, day));
+        var units = within.ToHashSet(StringComparer.Ordinal);
+        return Scope.Any(units.Contains);
+    }
 
     public static string OutOfScope(string unitId) => $"Unit '{unitId}' is outside the units this API key may write.";
 
-    /// <summary>A 403 unless this caller may write <paramref name="unitId"/> (the tree is fetched only for a scoped caller).</summary>
+    public static string OutOfScope(string unitId, DateOnly day) =>
+        $"Unit '{unitId}' on {VietnamCalendar.Iso(day)} is outside the units this API key may write (a scope covers the units under its own on each day).";
+
+    /// <summary>A 403 unless this caller may write <paramref name="unitId"/> on <paramref name="day"/> (the history is fetched only for a scoped caller).</summary>
+    public async Task DemandScopeAsync(UnitDirectory units, string unitId, DateOnly day, CancellationToken ct)
+    {
+        if (!IsScoped) return;
+        if (!MayWrite(await units.GetKnowingAsync([unitId], ct), unitId, day)) throw new ProblemException(403, "Forbidden", OutOfScope(unitId, day));
+    }
+
+    /// <summary>
+    /// A 403 unless this caller may write <paramref name="unitId"/> as it is today, or as it last was if it has ended
+    /// (for a caller that knows no date; one that knows the activity's date passes it).
+    /// </summary>
     public async Task DemandScopeAsync(UnitDirectory units, string unitId, CancellationToken ct)
     {
         if (!IsScoped) return;
-        if (!MayWrite((await units.GetAsync(ct)).Current, unitId)) throw new ProblemException(403, "Forbidden", OutOfScope(unitId));
+        var history = await units.GetKnowingAsync([unitId], ct);
+        if (!MayWrite(history, unitId, history.Today)) throw new ProblemException(403, "Forbidden", OutOfScope(unitId));
     }
 }
 

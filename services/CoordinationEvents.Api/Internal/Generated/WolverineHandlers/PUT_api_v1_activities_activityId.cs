@@ -69,7 +69,7 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
-            var activityContent = await CoordinationEvents.Api.Activities.CorrectActivityEndpoint.LoadAsync(activityRequest, _unitDirectory, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var activityContent = await CoordinationEvents.Api.Activities.CorrectActivityEndpoint.LoadAsync(activityId, activityRequest, ((Marten.IQuerySession)documentSession), _unitDirectory, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
             var okOfActivityWritten = await CoordinationEvents.Api.Activities.CorrectActivityEndpoint.Put(activityId, activityContent, stream_stream, httpContext, _unitDirectory, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
