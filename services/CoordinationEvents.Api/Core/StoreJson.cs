@@ -15,6 +15,8 @@ public static class StoreJson
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        // jsonb reorders an object's keys (shorter first): a type discriminator (UnitEvent's "change") is not first once stored.
+        options.AllowOutOfOrderMetadataProperties = true;
         return options;
     }
 }
