@@ -25,7 +25,7 @@ public static class AbuseBench
     public sealed record LoadFigures(string Name, Latencies OrdinaryPosts, Latencies OrdinaryQueries, int OrdinaryFailures, string? OrdinaryFirstError,
         IReadOnlyList<string> Heavy, long? PeakRssBytes, long? RssBeforeBytes, long? RssAfterSettleBytes, double Seconds);
 
-    public sealed record AbuseResults(int Activities, double SettleSeconds, long? IdleRssBytes, IReadOnlyList<LoadFigures> Loads, IReadOnlyDictionary<string, string> ServiceEnvironment);
+    public sealed record AbuseResults(int Activities, double SettleSeconds, long? IdleRssBytes, IReadOnlyList<LoadFigures> Loads, IReadOnlyDictionary<string, string> ServiceEnvironment, string Verify);
 
     public static async Task<AbuseResults> RunAsync(BenchServer server, BenchOptions options, string scratch, Results results)
     {
@@ -55,16 +55,30 @@ public static class AbuseBench
         var idle = Machine.RssBytes(service.Pid);
         Log.Line($"abuse: idle RSS {Mib(idle)}");
 
-        var loads = new List<LoadFigures>
+        (string Key, string Name, Func<CancellationToken, Task<List<string>>> Load)[] all =
+        [
+            ("quiet", "quiet (the ordinary client alone)", async ct => { await Task.Delay(duration, ct); return []; }),
+            ("statistics", "widest legal statistics query, 8 at once", ct => WideStatisticsAsync(service, duration, ct)),
+            ("feed", "50 feed readers", ct => FeedReadersAsync(service, duration, ct)),
+            ("import", "an import over the line limit (1,000,001 lines)", ct => OverLimitImportAsync(service, ct)),
+            ("history", "2,000 corrections of one activity, then its history", ct => LongHistoryAsync(service, bodies, ct)),
+        ];
+        var loads = new List<LoadFigures>();
+        foreach (var (key, name, load) in all)
+            if (options.AbuseLoads is null || options.AbuseLoads.Contains(key))
+                loads.Add(await MeasureAsync(service, bodies, name, settle, load));
+        string verify;
+        try
         {
-            await MeasureAsync(service, bodies, "quiet (the ordinary client alone)", settle, async ct => { await Task.Delay(duration, ct); return []; }),
-            await MeasureAsync(service, bodies, "widest legal statistics query, 8 at once", settle, ct => WideStatisticsAsync(service, duration, ct)),
-            await MeasureAsync(service, bodies, "50 feed readers", settle, ct => FeedReadersAsync(service, duration, ct)),
-            await MeasureAsync(service, bodies, "an import over the line limit (1,000,001 lines)", settle, ct => OverLimitImportAsync(service, ct)),
-            await MeasureAsync(service, bodies, "2,000 corrections of one activity, then its history", settle, ct => LongHistoryAsync(service, bodies, ct)),
-        };
-        await Verification.RunAsync(service, "after the abuse loads", results);
-        return new AbuseResults(activities, settle, idle, loads, environment);
+            var check = await Verification.RunAsync(service, "after the abuse loads", results);
+            verify = $"verify after the loads: {check.DifferenceCount} differences ({check.EventsChecked:N0} events)";
+        }
+        catch (InvalidOperationException e)
+        {
+            verify = $"verify after the loads failed: {Short(e.Message)}";
+            Log.Line(verify);
+        }
+        return new AbuseResults(activities, settle, idle, loads, environment, verify);
     }
 
     static string Mib(long? bytes) => bytes is { } b ? $"{b / 1024 / 1024} MiB" : "n/a";
@@ -347,6 +361,8 @@ public static class AbuseBench
         foreach (var load in results.Loads)
             text.AppendLine($"| {load.Name} | {Format.Ms(load.OrdinaryPosts.P50)} / {Format.Ms(load.OrdinaryPosts.P99)} | {Format.Ms(load.OrdinaryQueries.P50)} / {Format.Ms(load.OrdinaryQueries.P99)} "
                 + $"| {load.OrdinaryFailures}{(load.OrdinaryFirstError is { } e ? $" ({Short(e).Replace("|", "\\|")})" : "")} | {Mib(load.PeakRssBytes)} | {Mib(load.RssAfterSettleBytes)} |");
+        text.AppendLine();
+        text.AppendLine(results.Verify + ".");
         text.AppendLine();
         text.AppendLine("The heavy requests:");
         foreach (var load in results.Loads.Where(l => l.Heavy.Count > 0))

@@ -169,6 +169,9 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     }
     Log.Line($"service peak RSS: {results.PeakRssBytes / 1024 / 1024} MiB");
 }
+// Telemetry's cost (issue 19): single POST at 32 clients against two services, telemetry on and off, in alternating runs.
+if (!options.BatchOnly)
+    results.Telemetry = await TelemetryCost.RunAsync(server, options, scratch, new BodyPool(seedFactory, 2_000));
 meter.ServicePid = null;
 if (options.IngestOnly)
 {

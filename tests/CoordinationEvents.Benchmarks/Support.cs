@@ -6,7 +6,7 @@ namespace CoordinationEvents.Benchmarks;
 /// <summary>What to run: <c>--quick</c> for a short run (under 3 minutes), otherwise the full one.</summary>
 public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan Warmup, int CopyRows, IReadOnlyList<long> StatisticsSizes,
     long RebuildSize, int QueryRepetitions, int BatchClients, string? Note, long? RebuildAtScale = null, bool IngestOnly = false, bool StatisticsOnly = false, bool BatchOnly = false,
-    bool Abuse = false, double? SettleSeconds = null)
+    bool Abuse = false, double? SettleSeconds = null, IReadOnlyList<string>? AbuseLoads = null)
 {
     public const int BatchSize = 1_000;
     public const long RebuildAtScaleSize = 1_000_000;
@@ -46,6 +46,11 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                 case "--abuse":
                     options = options with { Abuse = true };
                     break;
+                case "--loads" when value is not null:
+                    // Some of the abuse loads only: quiet, statistics, feed, import, history.
+                    options = options with { AbuseLoads = value.Split(',', StringSplitOptions.RemoveEmptyEntries) };
+                    i++;
+                    break;
                 case "--settle" when value is not null:
                     options = options with { SettleSeconds = double.Parse(value, CultureInfo.InvariantCulture) };
                     i++;
@@ -82,7 +87,7 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                     break;
                 default:
                     throw new ArgumentException(
-                        $"Unknown argument '{args[i]}'. Use: [--quick] [--ingest-only | --batch-only | --statistics-only | --abuse [--settle S] [--env NAME=VALUE]…] [--rebuild-1m | --rebuild-at N] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
+                        $"Unknown argument '{args[i]}'. Use: [--quick] [--ingest-only | --batch-only | --statistics-only | --abuse [--loads quiet,statistics,feed,import,history] [--settle S] [--env NAME=VALUE]…] [--rebuild-1m | --rebuild-at N] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
             }
         }
         if (Environment.GetEnvironmentVariable("BENCH_NOTE") is { Length: > 0 } note && options.Note is null)
