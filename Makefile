@@ -13,7 +13,7 @@ export CONFIGURATION
 
 .DEFAULT_GOAL := help
 # codegen: regenerate Wolverine's handlers (Internal/Generated) after changing an endpoint, then rebuild and commit them.
-.PHONY: codegen help prereqs docker build run test demo bench verify compose-smoke db-start db-stop db-status clean clean-data
+.PHONY: codegen help prereqs docker build run test demo bench bench-abuse verify compose-smoke db-start db-stop db-status clean clean-data
 
 help:
 	@echo "make run         start the local PostgreSQL (.data/pg) and the API on http://localhost:$(PORT)"
@@ -22,7 +22,8 @@ help:
 	@echo "make docker      install and start Docker if needed, and make the PostgreSQL image (postgres:15 or local)"
 	@echo "make compose-smoke  bring up deploy/docker-compose.yml (PostgreSQL + 2 API instances), check, tear down"
 	@echo "make demo        run the demo client against http://localhost:$(PORT)"
-	@echo "make bench       run the benchmarks (QUICK=1 for a short run; REBUILD_1M=1 adds the rebuild at 1M)"
+	@echo "make bench       run the benchmarks (QUICK=1 for a short run; REBUILD_1M=1 adds the rebuild at 1M; ARGS=... more options)"
+	@echo "make bench-abuse a careless client's loads beside an ordinary one (issue 21; = make bench ABUSE=1, QUICK=1 works)"
 	@echo "make verify      ask the running service to check its figures against the events"
 	@echo "make build       dotnet build $(SOLUTION) -c $(CONFIGURATION)"
 	@echo "make codegen     regenerate Wolverine's handlers (after changing an endpoint); rebuild and commit them"
@@ -70,8 +71,12 @@ test:
 demo:
 	dotnet run --project $(DEMO_PROJECT) -c $(CONFIGURATION) -- --url http://localhost:$(PORT)
 
+# make bench ABUSE=1 (or make bench-abuse) is `--abuse`: make itself would take `make bench --abuse` as its own option.
 bench:
-	dotnet run -c Release --project $(BENCH_PROJECT) -- $(if $(QUICK),--quick) $(if $(REBUILD_1M),--rebuild-1m)
+	dotnet run -c Release --project $(BENCH_PROJECT) -- $(if $(QUICK),--quick) $(if $(REBUILD_1M),--rebuild-1m) $(if $(ABUSE),--abuse) $(ARGS)
+
+bench-abuse:
+	@$(MAKE) --no-print-directory bench ABUSE=1
 
 verify:
 	@PORT=$(PORT) deploy/verify.sh

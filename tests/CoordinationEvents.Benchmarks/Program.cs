@@ -11,7 +11,7 @@ if (!options.Quick)
     Log.Line("full mode: on 2 busy cores expect well over half an hour; RESULTS.md is rewritten (marked partial) after each long phase");
 
 // The idiomatic peer is a project of its own, not in the solution: built now, before anything is measured.
-if (!options.IngestOnly && !options.StatisticsOnly)
+if (!options.IngestOnly && !options.StatisticsOnly && !options.Abuse)
 {
     Log.Line("building the idiomatic peer (Peer/)");
     await ServiceProcess.BuildPeerAsync(scratch);
@@ -35,7 +35,26 @@ async Task WriteResultsAsync()
     results.OtherCpu = meter.KnowsPostgres ? CpuSplit.Between(runStart, meter.Take()) : null;
     results.LoadAfter = Machine.LoadAverage();
     results.Duration = Log.Elapsed;
-    await File.WriteAllTextAsync(resultsFile, Report.Markdown(results, Report.Rows(results)));
+    // The abuse run's section (make bench-abuse) stays as that run left it.
+    var kept = File.Exists(resultsFile) ? ResultsSections.Find(await File.ReadAllTextAsync(resultsFile), ResultsSections.Abuse) : null;
+    var markdown = Report.Markdown(results, Report.Rows(results));
+    await File.WriteAllTextAsync(resultsFile, kept is null ? markdown : ResultsSections.Replace(markdown, ResultsSections.Abuse, kept));
+}
+
+if (options.Abuse)
+{
+    // The careless client's loads (issue 21.7): their own section of RESULTS.md, the rest of it left as it is.
+    var abuse = await AbuseBench.RunAsync(server, options, scratch, results);
+    var section = AbuseBench.Markdown(abuse, options, results.Machine, results.Postgres);
+    Console.WriteLine();
+    Console.Write(section);
+    var existing = File.Exists(resultsFile) ? await File.ReadAllTextAsync(resultsFile) : "";
+    await File.WriteAllTextAsync(resultsFile, ResultsSections.Replace(existing, ResultsSections.Abuse, section));
+    Log.Line($"written to {resultsFile} (its abuse section)");
+    NpgsqlConnection.ClearAllPools();
+    server.Server.Stop();
+    Directory.Delete(scratch, recursive: true);
+    return 0;
 }
 
 var seedFactory = new ActivityFactory(BenchUnits.Seed);
@@ -150,6 +169,9 @@ await using (var lagDb = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuild
     }
     Log.Line($"service peak RSS: {results.PeakRssBytes / 1024 / 1024} MiB");
 }
+// Telemetry's cost (issue 19): single POST at 32 clients against two services, telemetry on and off, in alternating runs.
+if (!options.BatchOnly)
+    results.Telemetry = await TelemetryCost.RunAsync(server, options, scratch, new BodyPool(seedFactory, 2_000));
 meter.ServicePid = null;
 if (options.IngestOnly)
 {

@@ -29,6 +29,9 @@ public sealed class Results
     public StatisticsResults? Statistics { get; set; }
     public InlineResult? Inline { get; set; }
     public LoadResult? Peer { get; set; }
+
+    /// <summary>Single POST at 32 clients, telemetry on and off (Telemetry__Enabled=false), alternating runs of the same length (issue 19).</summary>
+    public (LoadResult On, LoadResult Off)? Telemetry { get; set; }
     public long? PeerPeakRssBytes { get; set; }
     public RebuildAtScaleResult? RebuildAtScale { get; set; }
     public List<string> Notes { get; } = [];
@@ -105,6 +108,17 @@ public static class Report
                     + (r.PeerPeakRssBytes is { } prss ? $"; peak RSS {prss / 1024.0 / 1024.0:0} MiB" : ""),
                 pgbench32Ceiling,
                 Format.Percent(ratio), NotApplicable, NotApplicable, NotApplicable));
+        }
+        if (r.Telemetry is { } telemetry)
+        {
+            var (on, off) = telemetry;
+            var ratio = on.PerSecond / off.PerSecond;
+            rows.Add(new Row(
+                "single-activity POST, 32 clients, **telemetry on / off** (Telemetry__Enabled=false; alternating runs, each service in a database of its own)",
+                $"on {Format.Number(on.PerSecond)}/s (p99 {Format.Ms(on.Latencies.P99)}), off {Format.Number(off.PerSecond)}/s (p99 {Format.Ms(off.Latencies.P99)}): on is {Format.Percent(ratio)} of off{Failures(on)}{Failures(off)}"
+                    + (pgbench32 is null ? "" : $"; on {Format.Percent(on.PerSecond / pgbench32.Tps)}, off {Format.Percent(off.PerSecond / pgbench32.Tps)} of pgbench"),
+                pgbench32Ceiling,
+                Format.Percent(ratio), NotApplicable, "telemetry costs < 5% (issue 19)", $"{Met(ratio >= 0.95)}"));
         }
         if (r.Inline is { } inline)
         {

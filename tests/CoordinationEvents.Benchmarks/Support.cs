@@ -5,7 +5,8 @@ namespace CoordinationEvents.Benchmarks;
 
 /// <summary>What to run: <c>--quick</c> for a short run (under 3 minutes), otherwise the full one.</summary>
 public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan Warmup, int CopyRows, IReadOnlyList<long> StatisticsSizes,
-    long RebuildSize, int QueryRepetitions, int BatchClients, string? Note, long? RebuildAtScale = null, bool IngestOnly = false, bool StatisticsOnly = false, bool BatchOnly = false)
+    long RebuildSize, int QueryRepetitions, int BatchClients, string? Note, long? RebuildAtScale = null, bool IngestOnly = false, bool StatisticsOnly = false, bool BatchOnly = false,
+    bool Abuse = false, double? SettleSeconds = null, IReadOnlyList<string>? AbuseLoads = null)
 {
     public const int BatchSize = 1_000;
     public const long RebuildAtScaleSize = 1_000_000;
@@ -13,6 +14,9 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
     public static readonly int[] ClientCounts = [1, 8, 32];
 
     public string Mode => Quick ? "quick" : "full";
+
+    /// <summary>Settings for the service's process (<c>--env NAME=VALUE</c>, repeatable): e.g. GC settings to compare.</summary>
+    public IReadOnlyDictionary<string, string> ServiceEnvironment { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Lines of the import run: issue 10 asks 1M; a quick run takes 100k.</summary>
     public int ImportLines => Quick ? 100_000 : 1_000_000;
@@ -38,6 +42,22 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                 case "--batch-only":
                     // The batch run alone (a few warm-up batches first), for comparing changes to the batch path side by side.
                     options = options with { IngestOnly = true, BatchOnly = true };
+                    break;
+                case "--abuse":
+                    options = options with { Abuse = true };
+                    break;
+                case "--loads" when value is not null:
+                    // Some of the abuse loads only: quiet, statistics, feed, import, history.
+                    options = options with { AbuseLoads = value.Split(',', StringSplitOptions.RemoveEmptyEntries) };
+                    i++;
+                    break;
+                case "--settle" when value is not null:
+                    options = options with { SettleSeconds = double.Parse(value, CultureInfo.InvariantCulture) };
+                    i++;
+                    break;
+                case "--env" when value is not null && value.Contains('='):
+                    options = options with { ServiceEnvironment = new Dictionary<string, string>(options.ServiceEnvironment) { [value[..value.IndexOf('=')]] = value[(value.IndexOf('=') + 1)..] } };
+                    i++;
                     break;
                 case "--statistics-only":
                     options = options with { StatisticsOnly = true };
@@ -67,7 +87,7 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                     break;
                 default:
                     throw new ArgumentException(
-                        $"Unknown argument '{args[i]}'. Use: [--quick] [--ingest-only | --batch-only | --statistics-only] [--rebuild-1m | --rebuild-at N] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
+                        $"Unknown argument '{args[i]}'. Use: [--quick] [--ingest-only | --batch-only | --statistics-only | --abuse [--loads quiet,statistics,feed,import,history] [--settle S] [--env NAME=VALUE]…] [--rebuild-1m | --rebuild-at N] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
             }
         }
         if (Environment.GetEnvironmentVariable("BENCH_NOTE") is { Length: > 0 } note && options.Note is null)

@@ -87,4 +87,5 @@ public sealed record ActivityHistoryEntry(
     string? CorrelationId,
     JsonElement Data);
 
-public sealed record ActivityHistory(Guid ActivityId, IReadOnlyList<ActivityHistoryEntry> Events);
+/// <summary>An activity's events, a page at a time: <c>NextAfter</c> is the cursor of the next page (pass it as <c>after</c>), null after the last event.</summary>
+public sealed record ActivityHistory(Guid ActivityId, IReadOnlyList<ActivityHistoryEntry> Events, string? NextAfter = null);

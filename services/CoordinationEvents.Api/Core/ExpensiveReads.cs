@@ -25,6 +25,26 @@ public sealed class ExpensiveReads(IConfiguration configuration)
         QueueLimit = Math.Max(0, configuration.GetValue("ExpensiveReads:QueueLimit", 8)),
         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
     });
+
+    /// <summary>
+    /// The limiter as the rate-limiting middleware's partition: never idle and never disposed by it. The middleware
+    /// disposes a partition's limiter once it has been idle for a while (about 10 s) and asks the factory again; the
+    /// shared <see cref="Limiter"/> itself would then be disposed, and every later expensive read a 500.
+    /// </summary>
+    public RateLimiter Partition => partition ??= new Undisposable(Limiter);
+
+    RateLimiter? partition;
+
+    sealed class Undisposable(RateLimiter inner) : RateLimiter
+    {
+        public override TimeSpan? IdleDuration => null;
+        public override RateLimiterStatistics? GetStatistics() => inner.GetStatistics();
+        protected override RateLimitLease AttemptAcquireCore(int permitCount) => inner.AttemptAcquire(permitCount);
+        protected override ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken) =>
+            inner.AcquireAsync(permitCount, cancellationToken);
+        protected override void Dispose(bool disposing) { }
+        protected override ValueTask DisposeAsyncCore() => ValueTask.CompletedTask;
+    }
 }
 
 public static class ExpensiveReadsSetup
@@ -36,7 +56,7 @@ public static class ExpensiveReadsSetup
         {
             options.AddPolicy(ExpensiveReads.Policy, http =>
             {
-                var limiter = http.RequestServices.GetRequiredService<ExpensiveReads>().Limiter;
+                var limiter = http.RequestServices.GetRequiredService<ExpensiveReads>().Partition;
                 return RateLimitPartition.Get(ExpensiveReads.Policy, _ => limiter);
             });
         });

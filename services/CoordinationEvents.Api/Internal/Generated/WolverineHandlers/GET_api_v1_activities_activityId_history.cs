@@ -45,9 +45,23 @@ namespace Internal.Generated.WolverineHandlers
                 return;
             }
 
+            var after = httpContext.Request.Query["after"];
+            string limit_rawValue = httpContext.Request.Query["limit"];
+            System.Nullable<int> limit = default;
+
+            if (limit_rawValue != null && int.TryParse(limit_rawValue, System.Globalization.CultureInfo.InvariantCulture, out var limit_parsed))
+            {
+                limit = limit_parsed;
+            }
+            else if (!string.IsNullOrEmpty(limit_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "limit", limit_rawValue, "int").ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var resultsOfOkOfActivityHistoryAndProblemHttpResult = await CoordinationEvents.Api.Activities.GetActivityHistoryEndpoint.Get(activityId, httpContext, ((Marten.IQuerySession)documentSession), _unitDirectory, httpContext.RequestAborted).ConfigureAwait(false);
+            var resultsOfOkOfActivityHistoryAndProblemHttpResult = await CoordinationEvents.Api.Activities.GetActivityHistoryEndpoint.Get(activityId, httpContext, ((Marten.IQuerySession)documentSession), _unitDirectory, httpContext.RequestAborted, after, limit).ConfigureAwait(false);
 
             await resultsOfOkOfActivityHistoryAndProblemHttpResult.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
