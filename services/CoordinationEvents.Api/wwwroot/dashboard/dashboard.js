@@ -189,7 +189,8 @@
   let treeLoadedFor = "";    // the day of the tree in `units`
   const details = new Map(); // unitId → GET /api/v1/units/{unitId} (names, dates, successors of units outside the tree)
   let answerUnits = {};      // the last statistics answer's `units`: the names and dates of the row keys
-  const unitName = (id) => nfc(units.find((u) => u.unitId === id)?.name ?? answerUnits[id]?.name ?? details.get(id)?.name ?? id);
+  const seen = new Map();    // every unit met in a tree or a search, as last met: the chosen unit outside today's tree keeps its name and end
+  const unitName = (id) => nfc(units.find((u) => u.unitId === id)?.name ?? answerUnits[id]?.name ?? seen.get(id)?.name ?? details.get(id)?.name ?? id);
 
   /** The day of the unit tree: the one chosen, else the period's end. */
   const treeDay = () => state.tree || state.to;
@@ -220,6 +221,14 @@
     units = flatten(tree);
     treeLoadedFor = day;
     await loadDetails(units.filter((u) => u.validTo));
+    if (state.unit && !seen.has(state.unit) && !details.has(state.unit)) {
+      try {
+        const d = await json(`/api/v1/units/${encodeURIComponent(state.unit)}`);
+        details.set(state.unit, d);
+        seen.set(state.unit, { unitId: d.unitId, name: nfc(d.name), type: d.type, depth: 0, ...pickLife(d) });
+        await loadDetails([seen.get(state.unit)].filter((u) => u.validTo));
+      } catch { /* an unknown unit: the statistics will say so */ }
+    }
   }
 
   /** GET /api/v1/units/{id} of each ended unit not yet known, then of its successors (named by id only). */
@@ -236,7 +245,9 @@
 
   function flatten(nodes, depth = 0, out = []) {
     for (const n of nodes) {
-      out.push({ unitId: n.unitId, name: nfc(n.name), type: n.type, parentId: n.parentId, depth, ...pickLife(n) });
+      const u = { unitId: n.unitId, name: nfc(n.name), type: n.type, parentId: n.parentId, depth, ...pickLife(n) };
+      out.push(u);
+      seen.set(u.unitId, u);
       flatten(n.children ?? [], depth + 1, out);
     }
     return out;
@@ -266,6 +277,7 @@
         const found = await json(`/api/v1/units?name=${encodeURIComponent(query)}&includeEnded=true`);
         const list = (Array.isArray(found) ? found : found.units ?? []).map((n) => ({ unitId: n.unitId, name: nfc(n.name), type: n.type, depth: 0, ...pickLife(n) }));
         formerUnits = list.filter((u) => !units.some((t) => t.unitId === u.unitId));
+        for (const u of formerUnits) if (!seen.has(u.unitId)) seen.set(u.unitId, u);
         await loadDetails(formerUnits.filter((u) => u.validTo));
         formerQuery = query;
         if (nfc($("unit-search").value).trim() === query) renderUnits();
@@ -293,7 +305,7 @@
     }
     const outside = query.trim() && formerQuery === nfc(query).trim() ? formerUnits.filter((u) => unitMatches(u.name, query)) : [];
     const chosen = state.unit && !units.some((u) => u.unitId === state.unit) && !outside.some((u) => u.unitId === state.unit)
-      ? [details.get(state.unit) ? { unitId: state.unit, name: nfc(details.get(state.unit).name), type: details.get(state.unit).type, ...pickLife(details.get(state.unit)) } : { unitId: state.unit, name: unitName(state.unit), type: "" }]
+      ? [seen.get(state.unit) ?? (details.get(state.unit) ? { unitId: state.unit, name: nfc(details.get(state.unit).name), type: details.get(state.unit).type, ...pickLife(details.get(state.unit)) } : { unitId: state.unit, name: unitName(state.unit), type: "" })]
       : [];
     if (outside.length || chosen.length) {
       const group = document.createElement("optgroup");
@@ -307,8 +319,8 @@
       select.add(none);
     }
     if ([...select.options].some((o) => o.value === state.unit)) select.value = state.unit;
-    const chosenUnit = units.find((u) => u.unitId === state.unit) ?? formerUnits.find((u) => u.unitId === state.unit)
-      ?? (details.get(state.unit) ? pickLife(details.get(state.unit)) && { name: nfc(details.get(state.unit).name), ...pickLife(details.get(state.unit)) } : null);
+    const chosenUnit = units.find((u) => u.unitId === state.unit) ?? formerUnits.find((u) => u.unitId === state.unit) ?? seen.get(state.unit)
+      ?? (details.get(state.unit) ? { name: nfc(details.get(state.unit).name), ...pickLife(details.get(state.unit)) } : null);
     const ended = endingText(chosenUnit);
     $("unit-ended").textContent = ended ? `${chosenUnit.name} ${ended}.` : "";
     $("unit-ended").hidden = !ended;
