@@ -23,6 +23,7 @@ public static class JsonInput
         [typeof(Contracts.V1.BatchRequest)] = BatchLimit,
         [typeof(Contracts.V1.RetractionRequest)] = SingleLimit,
         [typeof(Contracts.V1.UnitRequest)] = SingleLimit,
+        [typeof(Contracts.V1.ReorganisationRequest)] = 4 * 1024 * 1024,   // a country's reform: thousands of changes
         [typeof(Contracts.V1.KeyRequest)] = SingleLimit,
         [typeof(Contracts.V1.IssueReportRequest)] = SingleLimit,
     };

@@ -6,13 +6,14 @@ using Wolverine.Http;
 
 namespace CoordinationEvents.Api.Units;
 
-/// <summary><c>GET /api/v1/units/{unitId}</c>: one unit.</summary>
+/// <summary><c>GET /api/v1/units/{unitId}</c>: one unit now, or as it last was, with its dates, predecessors and successors.</summary>
 public static class GetUnitEndpoint
 {
     [WolverineGet("/api/v1/units/{unitId}", Name = "GetUnit"), Authorize(Policy = Policies.ReadOwn), Tags("Units")]
+    [EndpointSummary("One unit: as it is today, or as it last was if it has ended (validTo, ending), with the units it took over (predecessors) and those that took it over (successors), each with its name and the day.")]
     public static async Task<Results<Ok<UnitResponse>, ProblemHttpResult>> Get(string unitId, UnitDirectory directory, CancellationToken ct)
     {
-        var unit = (await directory.GetKnowingAsync([unitId], ct)).Current.Find(unitId);
-        return unit is null ? UnitRules.NotFound(unitId) : TypedResults.Ok(UnitRules.ToResponse(unit));
+        var history = await directory.GetKnowingAsync([unitId], ct);
+        return history.Life(unitId) is { } life ? TypedResults.Ok(UnitRules.ToResponse(history, life, history.Today)) : UnitRules.NotFound(unitId);
     }
 }

@@ -14,6 +14,11 @@ public static class UnitsFeature
     {
         services.AddSingleton<UnitDirectory>();
         services.AddSingleton<IValidator<UnitRequest>, UnitRequestValidator>();
+        services.ConfigureSwaggerGen(c =>
+        {
+            c.SchemaFilter<UnitsOpenApi>();
+            c.OperationFilter<UnitsOpenApi>();
+        });
         OpenApiTags.Describe(services, "Units", "The unit tree as history: provinces and cities, districts, communes and wards, border guard commands and posts, on any date (changed by administrators, one change or one reorganisation at a time).");
         return services;
     }
@@ -22,6 +27,7 @@ public static class UnitsFeature
     public static void ConfigureStore(StoreOptions options)
     {
         UnitEventTypes.Map(options);
+        Reorganisations.Map(options);
         options.Schema.For<UnitRecord>().DocumentAlias("unitrecord");
         options.Projections.Add(new UnitRecordProjection(), ProjectionLifecycle.Inline);
     }

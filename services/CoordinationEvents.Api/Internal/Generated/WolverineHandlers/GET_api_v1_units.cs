@@ -25,9 +25,23 @@ namespace Internal.Generated.WolverineHandlers
         {
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Units.GetUnitTreeEndpoint").SetTag("http.route", "/api/v1/units").SetTag("http.request.method", "GET");
             var name = httpContext.Request.Query["name"];
+            var asOf = httpContext.Request.Query["asOf"];
+            string includeEnded_rawValue = httpContext.Request.Query["includeEnded"];
+            bool includeEnded = false;
+
+            if (bool.TryParse(includeEnded_rawValue, out var includeEnded_parsed))
+            {
+                includeEnded = includeEnded_parsed;
+            }
+            else if (!string.IsNullOrEmpty(includeEnded_rawValue))
+            {
+                await WriteQueryValueParsingProblem(httpContext, "includeEnded", includeEnded_rawValue, "bool").ConfigureAwait(false);
+                return;
+            }
+
             
             // The actual HTTP request handler execution
-            var okOfUnitNodeIReadOnlyList = await CoordinationEvents.Api.Units.GetUnitTreeEndpoint.Get(_unitDirectory, httpContext.RequestAborted, name).ConfigureAwait(false);
+            var okOfUnitNodeIReadOnlyList = await CoordinationEvents.Api.Units.GetUnitTreeEndpoint.Get(_unitDirectory, httpContext.RequestAborted, name, asOf, includeEnded).ConfigureAwait(false);
 
             await okOfUnitNodeIReadOnlyList.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

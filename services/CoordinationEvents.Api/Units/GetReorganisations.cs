@@ -1,0 +1,40 @@
+using CoordinationEvents.Api.Core;
+using CoordinationEvents.Contracts.V1;
+using Marten;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Wolverine.Http;
+
+namespace CoordinationEvents.Api.Units;
+
+/// <summary>
+/// <c>GET /api/v1/reorganisations</c> and <c>GET /api/v1/reorganisations/{reorganisationId}</c>: what was decided, when
+/// it was recorded and by whom, and whether the figures it moves have all been moved (<c>applied</c>, from
+/// <see cref="OrganisationRestates"/>).
+/// </summary>
+public static class GetReorganisationsEndpoint
+{
+    [WolverineGet("/api/v1/reorganisations", Name = "Reorganisations"), Authorize(Policy = Policies.ReadOwn), Tags("Units")]
+    [EndpointSummary("Every reorganisation recorded, newest first: its title, effective date, changes, the units it touched, when and by whom it was recorded, and whether its figures have all been moved (applied).")]
+    public static async Task<Ok<IReadOnlyList<ReorganisationResponse>>> List(IQuerySession session, NpgsqlDataSource db, CancellationToken ct)
+    {
+        var all = await session.Events.QueryRawEventDataOnly<ReorganisationRecorded>().ToListAsync(ct);
+        var done = await OrganisationRestates.DoneAsync(db, all.Select(r => OrganisationRestates.ChangeIdOfReorganisation(r.ReorganisationId)).ToArray(), ct);
+        return TypedResults.Ok<IReadOnlyList<ReorganisationResponse>>(all
+            .OrderByDescending(r => r.RecordedAt).ThenBy(r => r.ReorganisationId, StringComparer.Ordinal)
+            .Select(r => Reorganisations.ToResponse(r, done.Contains(OrganisationRestates.ChangeIdOfReorganisation(r.ReorganisationId))))
+            .ToArray());
+    }
+
+    [WolverineGet("/api/v1/reorganisations/{reorganisationId}", Name = "GetReorganisation"), Authorize(Policy = Policies.ReadOwn), Tags("Units")]
+    [EndpointSummary("One reorganisation: what was decided, when and by whom it was recorded, and whether its figures have all been moved (applied).")]
+    public static async Task<Results<Ok<ReorganisationResponse>, ProblemHttpResult>> Get(string reorganisationId, IQuerySession session, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (await Reorganisations.FindAsync(session, reorganisationId, ct) is not { } recorded)
+            return TypedResults.Problem($"Reorganisation '{reorganisationId}' does not exist.", statusCode: 404, title: "Not found");
+        var changeId = OrganisationRestates.ChangeIdOfReorganisation(recorded.ReorganisationId);
+        var done = await OrganisationRestates.DoneAsync(db, [changeId], ct);
+        return TypedResults.Ok(Reorganisations.ToResponse(recorded, done.Contains(changeId)));
+    }
+}
