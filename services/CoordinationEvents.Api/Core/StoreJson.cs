@@ -15,9 +15,6 @@ public static class StoreJson
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-        // jsonb orders an object's keys by length, so a polymorphic type's discriminator ("change" in UnitRecord's
-        // changes) is not first when the document is read back.
-        options.AllowOutOfOrderMetadataProperties = true;
         return options;
     }
 }
