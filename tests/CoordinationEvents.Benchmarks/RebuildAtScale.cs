@@ -100,6 +100,7 @@ public static partial class RebuildAtScale
             await cmd.ExecuteNonQueryAsync();
         await using (var cmd = new NpgsqlCommand("select coalesce((select last_seq_id from mt_event_progression where name = 'HighWaterMark'), 0)", connection))
             mark = (long)(await cmd.ExecuteScalarAsync())!;
+        var ancestry = (await UnitDirectory.LoadAsync(connection, DateOnly.FromDateTime(DateTime.UtcNow), default)).Ancestry();
         var plan = new StringBuilder();
         var watch = Stopwatch.StartNew();
         // The fill's two halves, one after the other here (the rebuild runs them side by side on two connections).
@@ -107,7 +108,7 @@ public static partial class RebuildAtScale
         {
             plan.AppendLine($"-- {part}");
             await using var cmd = new NpgsqlCommand("explain (analyze, buffers, verbose off) " + StatisticsProjection.FillSql(cells, stocks, part), connection) { CommandTimeout = 0 };
-            cmd.Parameters.AddWithValue(mark);
+            StatisticsProjection.AddFillParameters(cmd, mark, ancestry);
             await using var reader = await cmd.ExecuteReaderAsync();
             while (await reader.ReadAsync()) plan.AppendLine(reader.GetString(0));
         }

@@ -15,6 +15,9 @@ public static class StoreJson
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+        // jsonb keeps keys in its own order (shortest first), so a polymorphic document's discriminator (UnitRecord's
+        // changes: "change") is rarely the first key read back.
+        options.AllowOutOfOrderMetadataProperties = true;
         return options;
     }
 }

@@ -54,6 +54,21 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
     }
 
 
+    /// <summary>Records that the figures a change of the organisation moves must be restated (once per change id).</summary>
+    public async Task RequestRestateAsync(Units.OrganisationChanged change, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand($"""
+            insert into {OrganisationRestates.TableName} (change_id, from_day, unit_ids) values ($1, $2, $3)
+            on conflict (change_id) do nothing
+            """);
+        cmd.Parameters.AddWithValue(change.ChangeId);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = change.From is { } d ? d : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Date });
+        cmd.Parameters.AddWithValue(change.Units.ToArray());
+        // A change without a date restates everything: the full rebuild, asked for once (when the row is new), so that
+        // the projections' status shows it.
+        if (await cmd.ExecuteNonQueryAsync(ct) == 1 && change.From is null) await RequestAsync(StatisticsProjection.ProjectionName, ct);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -84,17 +99,28 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
 
     async Task<bool> PendingAsync(CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand($"select exists (select 1 from {RequestTable} where requested_at is not null)");
+        await using var cmd = db.CreateCommand($"""
+            select exists (select 1 from {RequestTable} where requested_at is not null)
+                or exists (select 1 from {OrganisationRestates.TableName} where done_at is null)
+            """);
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     async Task RunAsync(CancellationToken ct)
     {
         var coordinator = services.GetRequiredService<IProjectionCoordinator>();
+        // Pausing drains the batches in flight (JasperFxAsyncDaemon.StopAllAsync → StopAndDrainAsync): the cells are
+        // then the projection's at its position, and nothing writes them until the resume.
         await coordinator.PauseAsync();
         try
         {
-            await RefillAsync(ct);
+            // A change without a date (a correction from the beginning) restates everything: the full rebuild.
+            if (await FullRebuildPendingAsync(ct))
+            {
+                await RequestAsync(StatisticsProjection.ProjectionName, ct);
+                await RefillAsync(ct);
+            }
+            await RestateAsync(ct);
         }
         finally
         {
@@ -126,6 +152,86 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
         return true;
     }
 
+    async Task<bool> FullRebuildPendingAsync(CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand($"""
+            select exists (select 1 from {RequestTable} where requested_at is not null)
+                or exists (select 1 from {OrganisationRestates.TableName} where done_at is null and from_day is null)
+            """);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// Restates the figures that the pending dated changes of the organisation move, all of them at once, in one
+    /// transaction (the daemon is paused): the cells of every unit that held, on any day, an activity of a unit that
+    /// was ever within a touched unit, from the first of the earliest change's month on, are deleted and filled again
+    /// from the events up to the projection's position, with today's history; the changes are marked done in the same
+    /// transaction. A process that dies on the way leaves them pending, and the next run starts again; running it
+    /// twice gives the same cells. Returns the number of changes and of units restated.
+    /// </summary>
+    public async Task<(int Changes, int Units)> RestateAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var pending = new List<(string Id, DateOnly From, string[] Units)>();
+        await using (var cmd = new NpgsqlCommand($"""
+            select change_id, from_day, unit_ids from {OrganisationRestates.TableName}
+            where done_at is null and from_day is not null order by requested_at for update
+            """, connection))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+                pending.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<string[]>(2)));
+        if (pending.Count == 0) return (0, 0);
+
+        // The projection's position, held still (a daemon elsewhere would wait on this row before it applies a batch).
+        long position;
+        await using (var cmd = new NpgsqlCommand($"select last_seq from {StatisticsProjection.Position} where name = $1 for update", connection))
+        {
+            cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
+            position = await cmd.ExecuteScalarAsync(ct) is long p ? p : 0;
+        }
+        var history = await UnitDirectory.LoadAsync(connection, VietnamCalendar.Today(TimeProvider.System), ct);
+        var ancestry = history.Ancestry();
+        var affected = AffectedUnits(ancestry, pending.SelectMany(c => c.Units));
+        var first = pending.Min(c => c.From);
+        var month = new DateOnly(first.Year, first.Month, 1);
+        var spans = ancestry.Where(a => affected.Contains(a.Ancestor)).ToArray();
+
+        await using (var cmd = new NpgsqlCommand($"delete from {StatisticsProjection.Cells} where unit_id = any($1) and bucket >= $2", connection) { CommandTimeout = 0 })
+        {
+            cmd.Parameters.AddWithValue(affected.ToArray());
+            cmd.Parameters.AddWithValue(month);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        if (position > 0 && spans.Length > 0)
+            foreach (var part in Enum.GetValues<StatisticsProjection.FillPart>())
+                await StatisticsProjection.FillAsync(connection, StatisticsProjection.Cells, null, position, part, spans, ct, month);
+        await using (var cmd = new NpgsqlCommand($"update {OrganisationRestates.TableName} set done_at = now() where change_id = any($1)", connection))
+        {
+            cmd.Parameters.AddWithValue(pending.Select(c => c.Id).ToArray());
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        log.LogInformation("Statistics restated for {Changes} organisation change(s) from {Month}: the cells of {Units} units",
+            pending.Count, month, affected.Count);
+        return (pending.Count, affected.Count);
+    }
+
+    /// <summary>
+    /// The units whose cells a change of <paramref name="touched"/> may move: every unit that was, on any day, within
+    /// a touched unit (or is one), and every unit that held, on any day, an activity of one of those: their ancestors
+    /// before the change and after it.
+    /// </summary>
+    public static HashSet<string> AffectedUnits(IReadOnlyList<AncestrySpan> ancestry, IEnumerable<string> touched)
+    {
+        var roots = touched.ToHashSet(StringComparer.Ordinal);
+        var within = ancestry.Where(a => roots.Contains(a.Ancestor)).Select(a => a.UnitId).ToHashSet(StringComparer.Ordinal);
+        within.UnionWith(roots);
+        var affected = ancestry.Where(a => within.Contains(a.UnitId)).Select(a => a.Ancestor).ToHashSet(StringComparer.Ordinal);
+        affected.UnionWith(roots);
+        return affected;
+    }
+
     /// <summary>Fills fresh tables up to the high water mark and swaps them in with the projection's progression.</summary>
     async Task<(long Mark, double Seconds)> RefillAsync(CancellationToken ct)
     {
@@ -147,17 +253,23 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
         // The fill's two halves (day cells; month cells and stocks) run side by side on two connections, one core
         // each, in transactions that share one exported snapshot: the same events up to the mark, the same unit tree.
         long mark;
+        IReadOnlyList<AncestrySpan> ancestry;
+        string[] restated;
         await using (var other = await db.OpenConnectionAsync(ct))
         await using (var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct))
         await using (var otherTx = await other.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct))
         {
             mark = await EventStore.HighWaterMarkAsync(connection, ct);
+            // The organisation as the snapshot sees it: every change whose restatement is pending is in it.
+            ancestry = (await UnitDirectory.LoadAsync(connection, VietnamCalendar.Today(TimeProvider.System), ct)).Ancestry();
+            await using (var cmd = new NpgsqlCommand($"select coalesce(array_agg(change_id), '{{}}') from {OrganisationRestates.TableName} where done_at is null", connection))
+                restated = (string[])(await cmd.ExecuteScalarAsync(ct))!;
             string snapshot;
             await using (var export = new NpgsqlCommand("select pg_export_snapshot()", connection)) snapshot = (string)(await export.ExecuteScalarAsync(ct))!;
             await ExecuteAsync(other, $"set transaction snapshot '{snapshot}'", ct);
             await Task.WhenAll(
-                StatisticsProjection.FillAsync(connection, next.Cells, next.Stocks, mark, StatisticsProjection.FillPart.Days, ct),
-                StatisticsProjection.FillAsync(other, next.Cells, next.Stocks, mark, StatisticsProjection.FillPart.MonthsAndStocks, ct));
+                StatisticsProjection.FillAsync(connection, next.Cells, next.Stocks, mark, StatisticsProjection.FillPart.Days, ancestry, ct),
+                StatisticsProjection.FillAsync(other, next.Cells, next.Stocks, mark, StatisticsProjection.FillPart.MonthsAndStocks, ancestry, ct));
             await otherTx.CommitAsync(ct);
             await tx.CommitAsync(ct);
         }
@@ -198,6 +310,12 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
             {
                 cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
                 cmd.Parameters.AddWithValue(mark);
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            // The changes of the organisation that the fill's snapshot held are restated with it.
+            await using (var cmd = new NpgsqlCommand($"update {OrganisationRestates.TableName} set done_at = now() where change_id = any($1) and done_at is null", connection))
+            {
+                cmd.Parameters.AddWithValue(restated);
                 await cmd.ExecuteNonQueryAsync(ct);
             }
             // A request that came in during the fill stays pending: the tree may have moved after the fill read it.

@@ -1,4 +1,5 @@
 using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Core;
 using Npgsql;
 
 namespace CoordinationEvents.Api.Statistics;
@@ -15,23 +16,41 @@ public sealed partial class StatisticsProjection
     /// activity's latest event up to <paramref name="lastSequence"/>: its content, or its retraction. The caller
     /// runs both halves in transactions that share one snapshot, so they read the same events and unit tree.
     /// </summary>
-    public static async Task FillAsync(NpgsqlConnection connection, string cells, string stocks, long lastSequence, FillPart part, CancellationToken ct)
+    public static async Task FillAsync(NpgsqlConnection connection, string cells, string? stocks, long lastSequence, FillPart part,
+        IReadOnlyList<AncestrySpan> ancestry, CancellationToken ct, DateOnly? fromDay = null)
     {
         // One large aggregation, for this transaction only: let it sort in memory rather than on disk, and do not
         // spend seconds compiling expressions (JIT) that run once per activity anyway.
         await using (var settings = new NpgsqlCommand("set local work_mem = '256MB'; set local jit = off", connection)) await settings.ExecuteNonQueryAsync(ct);
         await using var cmd = new NpgsqlCommand(FillSql(cells, stocks, part), connection) { CommandTimeout = 0 };
-        cmd.Parameters.AddWithValue(lastSequence);
+        AddFillParameters(cmd, lastSequence, ancestry, fromDay);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    /// <summary>The parameters of <see cref="FillSql"/>.</summary>
+    public static void AddFillParameters(NpgsqlCommand cmd, long lastSequence, IReadOnlyList<AncestrySpan> ancestry, DateOnly? fromDay = null)
+    {
+        cmd.Parameters.AddWithValue(lastSequence);
+        cmd.Parameters.AddWithValue(ancestry.Select(a => a.UnitId).ToArray());
+        cmd.Parameters.AddWithValue(ancestry.Select(a => a.Ancestor).ToArray());
+        // The open ends (DateOnly.MinValue, MaxValue) go as the calendar's first and last days: the SQL reads a span
+        // that ends on the last day as open (see FillSql), whether or not Npgsql maps them to ±infinity.
+        cmd.Parameters.AddWithValue(ancestry.Select(a => a.From).ToArray());
+        cmd.Parameters.AddWithValue(ancestry.Select(a => a.Until).ToArray());
+        cmd.Parameters.Add(new NpgsqlParameter { Value = fromDay is { } d ? d : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Date });
+    }
+
     /// <summary>
-    /// One half of the fill, as one statement ($1: the last event to include, a committed sequence below the daemon's high water mark). Each activity's figures are taken out of its json once
+    /// One half of the fill, as one statement ($1: the last event to include, a committed sequence below the daemon's
+    /// high water mark; $2–$5: the organisation's <see cref="UnitHistory.Ancestry"/> spans, unit, ancestor, from,
+    /// until, as arrays: each activity counts for the ancestors of the span of its unit that holds its day, the same
+    /// holders as <see cref="UnitHistory.HoldersOn"/> gives the projection; $6: the first day of the activities to
+    /// count, null for all, as a restatement asks). Each activity's figures are taken out of its json once
     /// (not once per cell it adds to); day cells are those figures summed per ancestor, and month cells are
     /// summed per own unit first, then per ancestor. Slots follow <see cref="Contribution"/> and
     /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
     /// </summary>
-    public static string FillSql(string cells, string stocks, FillPart part)
+    public static string FillSql(string cells, string? stocks, FillPart part)
     {
         static string Number(MetricDefinition m) => m.Type == MetricType.Decimal
             ? $"coalesce(round((c.details->>'{m.Name}')::numeric * {DecimalScale}), 0)::bigint"
@@ -47,8 +66,18 @@ public sealed partial class StatisticsProjection
         var stockKinds = string.Join(", ", KindCatalog.All.Where(k => k.IsStock).Select(k => $"'{k.Name}'"));
         var types = $"'{ActivityEventTypes.Recorded}', '{ActivityEventTypes.Corrected}', '{ActivityEventTypes.Retracted}'";
         var v = Enumerable.Range(1, Slots - 1).ToArray();
+        // Stock rows are kept per declaration with its own unit, whatever the organisation: a restatement (no stocks
+        // table) leaves them alone.
+        var stockRows = stocks is null ? "" : $"""
+            ,
+            stock_rows as (
+                insert into {stocks} (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", v.Select(i => $"v{i}"))})
+                select r.stream_id, r.unit_id, r.day, {RecordedAtSql("first.data->>'recordedAt'")}, {string.Join(", ", v.Select(i => $"r.s{i}"))}
+                from r join mt_events first on first.stream_id = r.stream_id and first.version = 1
+                where r.kind in ({stockKinds}))
+            """;
         return $"""
-            with recursive
+            with
             -- Each activity's latest event: the one with no successor below the horizon (a hash anti-join on
             -- narrow keys, where sorting every event with its data by stream would spill).
             latest as (
@@ -63,29 +92,31 @@ public sealed partial class StatisticsProjection
                        {string.Join(", ", stockSlots.Select((e, i) => $"{e} as s{i + 1}"))}
                 from (select stream_id, data->'content'->>'unitId' as unit_id, (data->'content'->>'occurredOn')::date as day,
                              data->'content'->>'kind' as kind, data->'content'->'details' as details
-                      from latest where type <> '{ActivityEventTypes.Retracted}') c),
+                      from latest where type <> '{ActivityEventTypes.Retracted}') c
+                where $6::date is null or c.day >= $6::date),
+            -- Where each unit's activities count on which days: its holders over spans [from, until); a span
+            -- whose end is the calendar's last day (or infinity) is open, so 9999-12-31 itself counts too.
             ancestry as (
-                select unit_id collate "C" as unit_id, unit_id collate "C" as ancestor, parent_id from units
-                union all
-                select a.unit_id, u.unit_id collate "C", u.parent_id from ancestry a join units u on u.unit_id = a.parent_id)
+                select s.unit_id collate "C" as unit_id, s.ancestor collate "C" as ancestor, s.from_day,
+                       case when s.until_day >= '9999-12-31'::date then null else s.until_day end as until_day
+                from unnest($2::text[], $3::text[], $4::date[], $5::date[]) as s(unit_id, ancestor, from_day, until_day)),
+            -- The runs of days over which a unit's holders stay the same (every holder of a run shares its dates).
+            segments as (select distinct unit_id, from_day, until_day from ancestry)
             {(part == FillPart.Days ? $"""
             insert into {cells} (unit_id, period, bucket, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))})
             select a.ancestor, 'd', r.day, r.kind, r.d1, r.d2, count(*), {string.Join(", ", v.Select(i => $"sum(r.f{i})"))}
-            from r join ancestry a on a.unit_id = r.unit_id
+            from r join ancestry a on a.unit_id = r.unit_id and r.day >= a.from_day and (a.until_day is null or r.day < a.until_day)
             group by 1, 3, 4, 5, 6
             """ : $"""
-            -- Months are summed per own unit first (many activities to a cell), then spread over the ancestors.
+            -- Months are summed per own unit and run of holders first (many activities to a cell), then spread over
+            -- the run's holders (a month that a change cuts goes to the holders of each part).
             , own_months as (
-                select unit_id, date_trunc('month', day)::date as month, kind, d1, d2, count(*) as v0, {string.Join(", ", v.Select(i => $"sum(f{i}) as v{i}"))}
-                from r group by 1, 2, 3, 4, 5),
-            stock_rows as (
-                insert into {stocks} (activity_id, unit_id, occurred_on, recorded_at, {string.Join(", ", v.Select(i => $"v{i}"))})
-                select r.stream_id, r.unit_id, r.day, {RecordedAtSql("first.data->>'recordedAt'")}, {string.Join(", ", v.Select(i => $"r.s{i}"))}
-                from r join mt_events first on first.stream_id = r.stream_id and first.version = 1
-                where r.kind in ({stockKinds}))
+                select r.unit_id, s.from_day, date_trunc('month', r.day)::date as month, r.kind, r.d1, r.d2, count(*) as v0, {string.Join(", ", v.Select(i => $"sum(r.f{i}) as v{i}"))}
+                from r join segments s on s.unit_id = r.unit_id and r.day >= s.from_day and (s.until_day is null or r.day < s.until_day)
+                group by 1, 2, 3, 4, 5, 6){stockRows}
             insert into {cells} (unit_id, period, bucket, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))})
             select a.ancestor, 'm', m.month, m.kind, m.d1, m.d2, sum(m.v0), {string.Join(", ", v.Select(i => $"sum(m.v{i})"))}
-            from own_months m join ancestry a on a.unit_id = m.unit_id
+            from own_months m join ancestry a on a.unit_id = m.unit_id and a.from_day = m.from_day
             group by 1, 3, 4, 5, 6
             """)}
             """;

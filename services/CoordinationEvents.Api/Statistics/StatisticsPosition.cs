@@ -13,13 +13,14 @@ public sealed record PositionedStatistics(StatisticsResponse Statistics, long Po
 
 public static class StatisticsPosition
 {
-    /// <summary>The projection's position and whether a rebuild is asked for or running (its figures are then about to change).</summary>
+    /// <summary>The projection's position and whether a rebuild or a restatement is asked for or running (its figures are then about to change).</summary>
     public static async Task<(long Position, bool RebuildPending)> ReadAsync(NpgsqlDataSource db, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand($"""
             select coalesce((select last_seq_id from mt_event_progression where name = $1), 0),
                    coalesce((select r.requested_at is not null and (r.completed_at is null or r.requested_at > r.completed_at)
                              from {StatisticsRebuild.RequestTable} r where r.name = $2), false)
+                   or exists (select 1 from {OrganisationRestates.TableName} where done_at is null)
             """);
         cmd.Parameters.AddWithValue(StatisticsProjection.ShardName);
         cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);

@@ -42,7 +42,7 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
     public const string ShardName = ProjectionName + ":All";
 
     /// <summary>The cells one activity adds to (or, negated, removes from).</summary>
-    public static IEnumerable<(CellKey Key, long[] Values)> Contribution(ActivityContent content, Func<string, IEnumerable<string>> selfAndAncestors)
+    public static IEnumerable<(CellKey Key, long[] Values)> Contribution(ActivityContent content, Func<string, DateOnly, IEnumerable<string>> holders)
     {
         var kind = KindCatalog.Get(content.Kind);
         var values = new long[Slots];
@@ -52,7 +52,7 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
         var d1 = kind.Dimensions.Count > 0 ? content.DimensionValue(kind.Dimensions[0].Name) ?? "" : "";
         var d2 = kind.Dimensions.Count > 1 ? content.DimensionValue(kind.Dimensions[1].Name) ?? "" : "";
         var month = new DateOnly(content.OccurredOn.Year, content.OccurredOn.Month, 1);
-        foreach (var unit in selfAndAncestors(content.UnitId))
+        foreach (var unit in holders(content.UnitId, content.OccurredOn))
         {
             yield return (new CellKey(unit, 'd', content.OccurredOn, content.Kind, d1, d2), values);
             yield return (new CellKey(unit, 'm', month, content.Kind, d1, d2), values);
@@ -70,14 +70,17 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
     /// <summary>
     /// One batch of the daemon: the batch's change to every cell and stock row, summed in memory, queued as a
     /// few set-based statements that Marten runs in the batch's transaction with the progression update.
-    /// The unit tree is read afresh for each batch (a few hundred rows), so a moved unit counts under its new
-    /// ancestors from the next batch on; the rebuild that a move asks for puts the older events there too.
+    /// Each activity counts for the holders its unit had on its date (<see cref="UnitHistory.HoldersOn"/>: as it
+    /// was). The organisation's history is read afresh for each batch (a few hundred rows), so a change counts from
+    /// the next batch on; the events applied before it are restated by <see cref="StatisticsRebuild"/> (the change's
+    /// durable message asks for it).
     /// </summary>
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct)
     {
         if (events.Count == 0) return;
-        UnitTree tree;
-        await using (var connection = await db.OpenConnectionAsync(ct)) tree = (await UnitDirectory.LoadAsync(connection, VietnamCalendar.Today(TimeProvider.System), ct)).Current;
+        UnitHistory history;
+        await using (var connection = await db.OpenConnectionAsync(ct)) history = await UnitDirectory.LoadAsync(connection, VietnamCalendar.Today(TimeProvider.System), ct);
+        var holders = Holders(history);
         var (previous, firstRecordedAt) = await EarlierEventsAsync(events, ct);
         // A batch sums into a few thousand cells, and a dictionary that size is a large object (over 85 kB): one
         // per batch, grown step by step, was most of the service's large-object allocation under batches (a
@@ -89,7 +92,7 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
 
         void Add(ActivityContent content, int sign)
         {
-            foreach (var (key, values) in Contribution(content, tree.SelfAndAncestors))
+            foreach (var (key, values) in Contribution(content, holders))
             {
                 if (!cells.TryGetValue(key, out var sum)) cells[key] = sum = new long[Slots];
                 for (var i = 0; i < Slots; i++) sum[i] += sign * values[i];
@@ -144,6 +147,21 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
     }
 
     Dictionary<CellKey, long[]>? spareCells;
+
+    /// <summary>
+    /// Where an activity of a unit on a day counts (<see cref="UnitHistory.HoldersOn"/>), remembered per (unit, day)
+    /// for one batch. A unit the history does not know counts nowhere (as the fill: it has no ancestry span).
+    /// </summary>
+    public static Func<string, DateOnly, IEnumerable<string>> Holders(UnitHistory history)
+    {
+        var memo = new Dictionary<(string, DateOnly), string[]>();
+        return (unit, day) =>
+        {
+            if (!memo.TryGetValue((unit, day), out var chain))
+                memo[(unit, day)] = chain = history.Knows(unit) ? history.HoldersOn(unit, day).ToArray() : [];
+            return chain;
+        };
+    }
 
     /// <summary>
     /// What the batch needs of earlier events, in one read: the content that each correction or retraction
