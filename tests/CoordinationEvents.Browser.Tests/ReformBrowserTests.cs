@@ -51,8 +51,19 @@ public sealed class ReformBrowserTests(ReformBrowserFixture fixture)
         return page;
     }
 
-    static Task WaitForFiguresAsync(IPage page, string statisticsPath) =>
-        page.WaitForFunctionAsync("q => document.body.dataset.loaded === q", statisticsPath);
+    /// <summary>Waits until the figures on screen are those of this statistics query; on a timeout, says what the page shows.</summary>
+    static async Task WaitForFiguresAsync(IPage page, string statisticsPath)
+    {
+        try
+        {
+            await page.WaitForFunctionAsync("q => document.body.dataset.loaded === q", statisticsPath);
+        }
+        catch (TimeoutException)
+        {
+            var shown = await page.EvaluateAsync<string>("() => `loaded: ${document.body.dataset.loaded}; error: ${document.getElementById('error').textContent}; status: ${document.getElementById('status').textContent}`");
+            throw new TimeoutException($"waiting for {statisticsPath}: {shown}");
+        }
+    }
 
     static async Task<string[]> OptionsAsync(IPage page) =>
         (await page.Locator("#unit option").AllTextContentsAsync()).Select(o => o.Replace('\u00a0', ' ').Trim()).ToArray();

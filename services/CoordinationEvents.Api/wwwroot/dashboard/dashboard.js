@@ -305,6 +305,7 @@
     }
     const outside = query.trim() && formerQuery === nfc(query).trim() ? formerUnits.filter((u) => unitMatches(u.name, query)) : [];
     const chosen = state.unit && !units.some((u) => u.unitId === state.unit) && !outside.some((u) => u.unitId === state.unit)
+      && unitMatches(seen.get(state.unit)?.name ?? unitName(state.unit), query)
       ? [seen.get(state.unit) ?? (details.get(state.unit) ? { unitId: state.unit, name: nfc(details.get(state.unit).name), type: details.get(state.unit).type, ...pickLife(details.get(state.unit)) } : { unitId: state.unit, name: unitName(state.unit), type: "" })]
       : [];
     if (outside.length || chosen.length) {
