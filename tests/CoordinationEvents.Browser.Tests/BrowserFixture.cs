@@ -20,7 +20,7 @@ namespace CoordinationEvents.Browser.Tests;
 /// way `make demo` loads it: units, activities through the batch endpoint, corrections, retractions, and a
 /// wait until the projections have caught up. Then Debian's Chromium, headless, through Playwright.
 /// </summary>
-public sealed class BrowserFixture : IAsyncLifetime
+public class BrowserFixture : IAsyncLifetime
 {
     public const string AnalystKey = "dev-analyst-key";
     public const string AdminKey = "dev-admin-key";
@@ -52,6 +52,7 @@ public sealed class BrowserFixture : IAsyncLifetime
         BaseUrl = factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
 
         await SeedDemoAsync();
+        await AfterSeedAsync();
 
         playwright = await Playwright.CreateAsync();
         Browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -104,6 +105,9 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public static string Screenshot(string name) => Path.Combine(ScreenshotDirectory, name + ".png");
 
+    /// <summary>More data after the demo's (a derived fixture's own), before the browser starts.</summary>
+    protected virtual Task AfterSeedAsync() => Task.CompletedTask;
+
     async Task SeedDemoAsync()
     {
         var data = DemoDataset.Build();
@@ -146,14 +150,14 @@ public sealed class BrowserFixture : IAsyncLifetime
         await WaitForProjectionsAsync(admin);
     }
 
-    static async Task Expect(Task<HttpResponseMessage> call, HttpStatusCode status, string what)
+    protected static async Task Expect(Task<HttpResponseMessage> call, HttpStatusCode status, string what)
     {
         using var response = await call;
         if (response.StatusCode != status)
             throw new InvalidOperationException($"{what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    static async Task WaitForProjectionsAsync(HttpClient admin)
+    protected static async Task WaitForProjectionsAsync(HttpClient admin)
     {
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (true)

@@ -9,8 +9,12 @@ namespace CoordinationEvents.Demo;
 
 /// <summary>
 /// The demo (make demo): loads <see cref="DemoDataset"/> into a running CoordinationEvents service, applies its
-/// corrections and retractions, waits for the projections and prints Phong Thổ's 2019–2024 review report.
-/// Running it twice changes nothing: the posts come back as duplicates and the corrections as no-ops.
+/// corrections and retractions, records Lai Châu's 2025 reform (<see cref="DemoReform"/>) and a year of the new
+/// units' activities, waits for the projections, prints Phong Thổ's 2019–2024 review report (as it was) and a new
+/// commune's report for July 2025 – June 2026 with its figures carried forward, and issues Phong Thổ's report as
+/// a Word document (phong-tho-2019-2024.docx in the current directory).
+/// Running it twice changes nothing but the issue: the posts come back as duplicates, the corrections as no-ops,
+/// the reorganisation as already recorded (200), and a new report is issued each time.
 /// </summary>
 static class Program
 {
@@ -27,15 +31,20 @@ static class Program
     static async Task<int> Main(string[] args)
     {
         var url = "http://localhost:5080";
+        var output = ".";
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] is "--url" && i + 1 < args.Length)
             {
                 url = args[++i];
             }
+            else if (args[i] is "--out" && i + 1 < args.Length)
+            {
+                output = args[++i];
+            }
             else if (args[i] is "-h" or "--help")
             {
-                Console.WriteLine("usage: CoordinationEvents.Demo [--url http://localhost:5080]");
+                Console.WriteLine("usage: CoordinationEvents.Demo [--url http://localhost:5080] [--out directory-for-the-docx]");
                 return 0;
             }
             else
@@ -48,7 +57,7 @@ static class Program
         using var http = new HttpClient { BaseAddress = new Uri(url.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
         try
         {
-            return await new DemoRun(http, url).RunAsync();
+            return await new DemoRun(http, url, output).RunAsync();
         }
         catch (DemoException e)
         {
@@ -67,7 +76,7 @@ static class Program
 
     sealed class DemoException(string message) : Exception(message);
 
-    sealed class DemoRun(HttpClient http, string url)
+    sealed class DemoRun(HttpClient http, string url, string output)
     {
         int invalid;
 
@@ -87,7 +96,19 @@ static class Program
             await ApplyCorrectionsAsync(dataset, ids);
             await ApplyRetractionsAsync(dataset, ids);
             await WaitForProjectionsAsync();
-            await PrintReportAsync();
+            var before = await ReadReportAsync();
+            await RecordReformAsync();
+            await PostActivitiesAsync(DemoReform.Activities());
+            await WaitForProjectionsAsync();
+            var after = await ReadReportAsync();
+            Console.WriteLine();
+            Console.WriteLine("---- Phong Thổ, 01/01/2019 – 31/12/2024, as it was (after the reform) ----");
+            Console.WriteLine(after);
+            Console.WriteLine(before == after
+                ? "Phong Thổ's 2019–2024 report is the same, word for word, before and after the reform."
+                : "Phong Thổ's 2019–2024 report DIFFERS from the one read before the reform was recorded.");
+            await PrintNewCommuneAsync();
+            await IssueReportAsync();
             if (invalid > 0)
             {
                 Console.Error.WriteLine($"{invalid} records were refused as invalid (listed above): the figures above miss them.");
@@ -197,7 +218,7 @@ static class Program
                 Console.WriteLine($"Posted {start + batch.Length:N0}/{activities.Count:N0} activities.");
             }
 
-            invalid = counts.GetValueOrDefault(BatchItemStatus.Invalid);
+            invalid += counts.GetValueOrDefault(BatchItemStatus.Invalid);
             string Count(string status) => $"{counts.GetValueOrDefault(status):N0} {status}";
             Console.WriteLine($"Activities: {Count(BatchItemStatus.Created)}, {Count(BatchItemStatus.Duplicate)}, "
                 + $"{Count(BatchItemStatus.Invalid)}, {Count(BatchItemStatus.Conflict)}.");
@@ -357,7 +378,7 @@ static class Program
             }
         }
 
-        async Task PrintReportAsync()
+        async Task<string> ReadReportAsync()
         {
             using var request = Request(HttpMethod.Get,
                 "api/v1/reports/review?unitId=phong-tho&from=2019-01-01&to=2024-12-31&format=markdown", AnalystKey,
@@ -367,8 +388,97 @@ static class Program
             {
                 throw await Failure(response, "reading Phong Thổ's review report");
             }
+            return await response.Content.ReadAsStringAsync();
+        }
+
+        // ---- Lai Châu's reform, 1 July 2025 --------------------------------------------------------------
+
+        async Task RecordReformAsync()
+        {
+            using var request = Request(HttpMethod.Post, "api/v1/reorganisations", AdminKey, DemoReform.Reorganisation());
+            using var response = await http.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await Failure(response, $"recording the reorganisation {DemoReform.ReorganisationId}");
+            }
             Console.WriteLine();
+            Console.WriteLine($"Reorganisation {DemoReform.ReorganisationId} ({DemoReform.Title}), from {DemoReform.EffectiveFrom:dd/MM/yyyy}: "
+                + (response.StatusCode == HttpStatusCode.Created ? "recorded." : "already recorded."));
+            Console.WriteLine($"  huyện Phong Thổ giải thể; {DemoUnits.PhongTho.Posts.Count} đồn biên phòng chuyển về {DemoReform.CommandName};");
+            foreach (var commune in DemoReform.Communes)
+            {
+                var names = commune.MergedFrom.Select(id => DemoUnits.PhongTho.Communes.First(c => c.CommuneId == id).Name);
+                Console.WriteLine($"  {commune.Name} ({commune.UnitId}) ← {string.Join(", ", names)}"
+                    + (commune.Cited ? " (Nghị quyết 1670/NQ-UBTVQH15; also the old Khổng Lào, not in the demo)" : " (illustrative: the demo's guess, not cited)"));
+            }
+            Console.WriteLine("  The five new communes are those the resolution forms on the former district's area; which old commune went into"
+                + " which is cited for Khổng Lào only, the others are illustrative.");
+        }
+
+        async Task PrintNewCommuneAsync()
+        {
+            var commune = DemoReform.Communes[0];
+            var from = DemoReform.ActivitiesFrom.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            var to = DemoReform.ActivitiesTo.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            using var request = Request(HttpMethod.Get,
+                $"api/v1/reports/review?unitId={commune.UnitId}&from={from}&to={to}&lineage=true&format=markdown", AnalystKey,
+                accept: "text/markdown, text/plain;q=0.9, */*;q=0.1");
+            using var response = await http.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await Failure(response, $"reading {commune.Name}'s report");
+            }
+            Console.WriteLine();
+            Console.WriteLine($"---- {commune.Name}, {DemoReform.ActivitiesFrom:dd/MM/yyyy} – {DemoReform.ActivitiesTo:dd/MM/yyyy}, figures carried forward (lineage=true) ----");
             Console.WriteLine(await response.Content.ReadAsStringAsync());
+
+            // The same commune from 2019 on, carried forward: the patrols of Hoang Thèn and Bản Lang before July 2025 count for it.
+            using var stats = Request(HttpMethod.Get, $"api/v1/statistics?unitId={commune.UnitId}&from=2019-01-01&to={to}&lineage=true&groupBy=year", AnalystKey);
+            using var answer = await http.SendAsync(stats);
+            if (!answer.IsSuccessStatusCode)
+            {
+                throw await Failure(answer, $"reading {commune.Name}'s figures carried forward");
+            }
+            using var figures = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+            var carried = figures.RootElement.TryGetProperty("lineage", out var lineage) && lineage.ValueKind == JsonValueKind.Array
+                ? string.Join(", ", lineage.EnumerateArray().Select(u => u.TryGetProperty("name", out var n) ? n.GetString() : u.GetProperty("unitId").GetString()))
+                : "";
+            var total = figures.RootElement.GetProperty("totals").TryGetProperty("activities", out var a) ? a.GetDecimal() : 0;
+            Console.WriteLine($"{commune.Name}, 01/01/2019 – {DemoReform.ActivitiesTo:dd/MM/yyyy}, carried forward: {total:N0} activities"
+                + (carried.Length > 0 ? $" (carried from: {carried})." : "."));
+        }
+
+        async Task IssueReportAsync()
+        {
+            var body = new IssueReportRequest("review", DemoUnits.PhongTho.DistrictId, "2019-01-01", "2024-12-31",
+                Signer: new ReportSigner(["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"], "Mai Thị Hồng Sim"),
+                Recipients:
+                [
+                    "Ủy ban MTTQ VN tỉnh;", "Bộ Chỉ huy BĐBP tỉnh;", "Thường trực Huyện ủy;", "Thường trực HĐND huyện;",
+                    "CT, các PCT UBND huyện;", "Các cơ quan, ban, đoàn thể huyện;", "Ủy ban nhân dân các xã, thị trấn;",
+                    "Các Đồn biên phòng trên địa bàn;", "Lưu: VT, C1.",
+                ]);
+            using var request = Request(HttpMethod.Post, "api/v1/reports", AnalystKey, body);
+            using var response = await http.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await Failure(response, "issuing Phong Thổ's report");
+            }
+            var issued = await response.Content.ReadFromJsonAsync<IssuedReportSummary>(Json)
+                ?? throw new DemoException("the issued report's answer is empty");
+            using var docx = Request(HttpMethod.Get, $"api/v1/reports/{issued.ReportId}?format=docx", AnalystKey,
+                accept: "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+            using var document = await http.SendAsync(docx);
+            if (!document.IsSuccessStatusCode)
+            {
+                throw await Failure(document, $"downloading the issued report {issued.ReportId}");
+            }
+            Directory.CreateDirectory(output);
+            var path = Path.GetFullPath(Path.Combine(output, "phong-tho-2019-2024.docx"));
+            await File.WriteAllBytesAsync(path, await document.Content.ReadAsByteArrayAsync());
+            Console.WriteLine();
+            Console.WriteLine($"Issued Phong Thổ's 2019–2024 report: {response.Headers.Location} (position {issued.Position:N0}, "
+                + $"SHA-256 {issued.ContentHash[..12]}…); written as {path}.");
         }
 
         // ---- HTTP helpers -------------------------------------------------------------------------------

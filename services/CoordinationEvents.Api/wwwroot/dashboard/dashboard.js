@@ -79,7 +79,8 @@
   }
 
   // ---- State: the choices, mirrored in the URL -----------------------------------------------------
-  const state = { unit: "", preset: "review", from: REVIEW.from, to: REVIEW.to, quarter: 1, quarterYear: 2024, kinds: [], by: "kind", chart: "", tab: "figures" };
+  const state = { unit: "", preset: "review", from: REVIEW.from, to: REVIEW.to, quarter: 1, quarterYear: 2024, kinds: [], by: "kind", chart: "", tab: "figures", tree: "", lineage: false };
+  const TABS = ["figures", "report", "activities", "issued"];
 
   function readUrl() {
     const q = new URLSearchParams(location.search);
@@ -94,7 +95,9 @@
     state.kinds = (q.get("kinds") ?? "").split(",").filter((k) => kindByName.has(k));
     state.by = byOptions().some((o) => o.value === q.get("by")) ? q.get("by") : "kind";
     state.chart = metricInfo.has(q.get("chart")) ? q.get("chart") : "";
-    state.tab = ["figures", "report", "activities"].includes(q.get("tab")) ? q.get("tab") : "figures";
+    state.tab = TABS.includes(q.get("tab")) ? q.get("tab") : "figures";
+    state.tree = isDate(q.get("tree")) ? q.get("tree") : "";
+    state.lineage = q.get("lineage") === "true";
   }
 
   function writeUrl() {
@@ -108,6 +111,8 @@
     q.set("by", state.by);
     if (state.chart) q.set("chart", state.chart);
     if (state.tab !== "figures") q.set("tab", state.tab);
+    if (state.tree) q.set("tree", state.tree);
+    if (state.lineage) q.set("lineage", "true");
     const url = `${location.pathname}?${q.toString().replaceAll("%2C", ",")}`;
     if (url !== location.pathname + location.search) history.replaceState(null, "", url);
   }
@@ -148,10 +153,12 @@
   let apiKey = sessionStorage.getItem(KEY_STORAGE);
   const FORBIDDEN = "Khóa API này không có quyền xem số liệu. Cần khóa của cán bộ phân tích (analyst) hoặc quản trị (admin).";
 
-  async function api(path, accept = "application/json") {
+  async function api(path, accept = "application/json", method = "GET", body = undefined) {
     let response;
+    const headers = { "X-Api-Key": apiKey ?? "", Accept: accept };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
     try {
-      response = await fetch(path, { headers: { "X-Api-Key": apiKey ?? "", Accept: accept } });
+      response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     } catch {
       throw new ApiError(0, "Không kết nối được với máy chủ. Kiểm tra mạng rồi thử lại.");
     }
@@ -173,16 +180,74 @@
     if (state.unit) q.set("unitId", state.unit);
     if (state.kinds.length) q.set("kind", state.kinds.join(","));
     if (groupBy) q.set("groupBy", groupBy);
+    if (state.lineage) q.set("lineage", "true");
     return `/api/v1/statistics?${q.toString().replaceAll("%2C", ",")}`;
   }
 
   // ---- Units ---------------------------------------------------------------------------------------
-  let units = [];            // flat, tree order: {unitId, name, type, depth, parentId}
-  const unitName = (id) => units.find((u) => u.unitId === id)?.name ?? id;
+  let units = [];            // flat, tree order: {unitId, name, type, depth, parentId, validFrom, validTo, ending, successors}
+  let treeLoadedFor = "";    // the day of the tree in `units`
+  const details = new Map(); // unitId → GET /api/v1/units/{unitId} (names, dates, successors of units outside the tree)
+  let answerUnits = {};      // the last statistics answer's `units`: the names and dates of the row keys
+  const seen = new Map();    // every unit met in a tree or a search, as last met: the chosen unit outside today's tree keeps its name and end
+  const unitName = (id) => nfc(units.find((u) => u.unitId === id)?.name ?? answerUnits[id]?.name ?? seen.get(id)?.name ?? details.get(id)?.name ?? id);
+
+  /** The day of the unit tree: the one chosen, else the period's end. */
+  const treeDay = () => state.tree || state.to;
+
+  const nextDay = (iso) => new Date(Date.parse(iso) + 86_400_000).toISOString().slice(0, 10);
+  const successorIds = (u) => (u?.successors ?? []).map((x) => (typeof x === "string" ? x : x.unitId));
+  const successorName = (x) => (typeof x === "string" ? unitName(x) : nfc(x.name ?? unitName(x.unitId)));
+
+  /**
+   * How an official says a unit ended: "đã sáp nhập vào Xã Khổng Lào, từ 01/07/2025", "đã chia tách thành …",
+   * "đã giải thể, từ …". Empty while the unit lasts. The day given is the first day it no longer exists.
+   */
+  function endingText(u) {
+    if (!u?.validTo) return "";
+    const from = vnDate(nextDay(u.validTo));
+    const names = (u.successors ?? []).map(successorName).join(", ");
+    const ending = u.ending ?? (names ? ((u.successors ?? []).length > 1 ? "split" : "merged") : "dissolved");
+    if (ending === "merged" && names) return `đã sáp nhập vào ${names}, từ ${from}`;
+    if (ending === "split" && names) return `đã chia tách thành ${names}, từ ${from}`;
+    return `đã giải thể, từ ${from}`;
+  }
+
+  /** The tree on the tree's day (GET /api/v1/units?asOf=), and the successors' names of the units that end later. */
+  async function loadTree() {
+    const day = treeDay();
+    if (day === treeLoadedFor) return;
+    const tree = await json(`/api/v1/units?asOf=${day}`);
+    units = flatten(tree);
+    treeLoadedFor = day;
+    await loadDetails(units.filter((u) => u.validTo));
+    if (state.unit && !seen.has(state.unit) && !details.has(state.unit)) {
+      try {
+        const d = await json(`/api/v1/units/${encodeURIComponent(state.unit)}`);
+        details.set(state.unit, d);
+        seen.set(state.unit, { unitId: d.unitId, name: nfc(d.name), type: d.type, depth: 0, ...pickLife(d) });
+        await loadDetails([seen.get(state.unit)].filter((u) => u.validTo));
+      } catch { /* an unknown unit: the statistics will say so */ }
+    }
+  }
+
+  /** GET /api/v1/units/{id} of each ended unit not yet known, then of its successors (named by id only). */
+  async function loadDetails(ended) {
+    const fetchAll = (ids) => Promise.all([...new Set(ids)].filter((id) => id && !details.has(id)).map(async (id) => {
+      try { details.set(id, await json(`/api/v1/units/${encodeURIComponent(id)}`)); } catch { details.set(id, null); }
+    }));
+    await fetchAll(ended.filter((u) => !u.successors).map((u) => u.unitId));
+    for (const u of ended) if (!u.successors && details.get(u.unitId)) Object.assign(u, pickLife(details.get(u.unitId)));
+    await fetchAll(ended.flatMap((u) => (u.successors ?? []).filter((x) => typeof x === "string" || !x.name).map((x) => (typeof x === "string" ? x : x.unitId))));
+  }
+
+  const pickLife = (d) => ({ validFrom: d.validFrom ?? null, validTo: d.validTo ?? null, ending: d.ending ?? null, successors: d.successors ?? null, predecessors: d.predecessors ?? null });
 
   function flatten(nodes, depth = 0, out = []) {
     for (const n of nodes) {
-      out.push({ unitId: n.unitId, name: nfc(n.name), type: n.type, parentId: n.parentId, depth });
+      const u = { unitId: n.unitId, name: nfc(n.name), type: n.type, parentId: n.parentId, depth, ...pickLife(n) };
+      out.push(u);
+      seen.set(u.unitId, u);
       flatten(n.children ?? [], depth + 1, out);
     }
     return out;
@@ -198,6 +263,36 @@
     return bare(q) === q && bare(n).includes(q);
   }
 
+  /** Units whose name matches, former ones too (GET /api/v1/units?name=&includeEnded=true), outside the tree's day. */
+  let formerUnits = [];
+  let formerQuery = "";
+  let formerTimer = null;
+
+  function searchFormer() {
+    clearTimeout(formerTimer);
+    const query = nfc($("unit-search").value).trim();
+    if (!query) { formerUnits = []; formerQuery = ""; return; }
+    formerTimer = setTimeout(async () => {
+      try {
+        const found = await json(`/api/v1/units?name=${encodeURIComponent(query)}&includeEnded=true`);
+        const list = (Array.isArray(found) ? found : found.units ?? []).map((n) => ({ unitId: n.unitId, name: nfc(n.name), type: n.type, depth: 0, ...pickLife(n) }));
+        formerUnits = list.filter((u) => !units.some((t) => t.unitId === u.unitId));
+        for (const u of formerUnits) if (!seen.has(u.unitId)) seen.set(u.unitId, u);
+        await loadDetails(formerUnits.filter((u) => u.validTo));
+        formerQuery = query;
+        if (nfc($("unit-search").value).trim() === query) renderUnits();
+      } catch { /* the tree's own matches stay */ }
+    }, 250);
+  }
+
+  function unitOption(u, depth) {
+    const ended = endingText(u);
+    const label = `${"\u00a0\u00a0\u00a0".repeat(depth)}${u.name} — ${C.unitTypes[u.type] ?? u.type}${ended ? ` (${ended})` : ""}`;
+    const option = new Option(label, u.unitId);
+    if (ended) option.className = "ended";
+    return option;
+  }
+
   function renderUnits() {
     const select = $("unit");
     const query = $("unit-search").value;
@@ -206,8 +301,18 @@
     if (!query.trim()) select.add(all);
     for (const u of units) {
       if (!unitMatches(u.name, query)) continue;
-      const label = `${"\u00a0\u00a0\u00a0".repeat(u.depth)}${u.name} — ${C.unitTypes[u.type] ?? u.type}`;
-      select.add(new Option(label, u.unitId));
+      select.add(unitOption(u, u.depth));
+    }
+    const outside = query.trim() && formerQuery === nfc(query).trim() ? formerUnits.filter((u) => unitMatches(u.name, query)) : [];
+    const chosen = state.unit && !units.some((u) => u.unitId === state.unit) && !outside.some((u) => u.unitId === state.unit)
+      && unitMatches(seen.get(state.unit)?.name ?? unitName(state.unit), query)
+      ? [seen.get(state.unit) ?? (details.get(state.unit) ? { unitId: state.unit, name: nfc(details.get(state.unit).name), type: details.get(state.unit).type, ...pickLife(details.get(state.unit)) } : { unitId: state.unit, name: unitName(state.unit), type: "" })]
+      : [];
+    if (outside.length || chosen.length) {
+      const group = document.createElement("optgroup");
+      group.label = `Không có trong cây ngày ${vnDate(treeDay())}`;
+      for (const u of [...chosen, ...outside]) group.append(unitOption(u, 0));
+      select.append(group);
     }
     if (query.trim() && select.options.length === 0) {
       const none = new Option("Không tìm thấy đơn vị nào", "__none");
@@ -215,6 +320,11 @@
       select.add(none);
     }
     if ([...select.options].some((o) => o.value === state.unit)) select.value = state.unit;
+    const chosenUnit = units.find((u) => u.unitId === state.unit) ?? formerUnits.find((u) => u.unitId === state.unit) ?? seen.get(state.unit)
+      ?? (details.get(state.unit) ? { name: nfc(details.get(state.unit).name), ...pickLife(details.get(state.unit)) } : null);
+    const ended = endingText(chosenUnit);
+    $("unit-ended").textContent = ended ? `${chosenUnit.name} ${ended}.` : "";
+    $("unit-ended").hidden = !ended;
   }
 
   // ---- Controls ------------------------------------------------------------------------------------
@@ -247,6 +357,10 @@
     $("quarter-choice").hidden = state.preset !== "quarter";
     for (const box of document.querySelectorAll("#kind-list input")) box.checked = state.kinds.includes(box.value);
     $("by").value = state.by;
+    $("tree-date").value = state.tree ? vnDate(state.tree) : "";
+    $("tree-date").removeAttribute("aria-invalid");
+    $("tree-date").placeholder = `ngày cuối kỳ: ${vnDate(state.to)}`;
+    $("lineage").checked = state.lineage;
     renderUnits();
     renderChartMetricChoice();
     selectTab(state.tab, false);
@@ -299,6 +413,12 @@
     }
     state.kinds = [...document.querySelectorAll("#kind-list input:checked")].map((b) => b.value);
     state.by = $("by").value;
+    state.lineage = $("lineage").checked;
+    const treeText = $("tree-date").value.trim();
+    const treeIso = treeText ? parseVnDate(treeText) : "";
+    $("tree-date").setAttribute("aria-invalid", String(treeIso === null));
+    if (treeIso === null) dateError ||= `Cây đơn vị tại ngày: "${treeText}" không phải là một ngày. Nhập theo dạng ngày/tháng/năm, ví dụ 01/07/2025, hoặc để trống.`;
+    else state.tree = treeIso;
     // The chart's metric is set by its own control only (below), so that a change of kinds keeps its default.
   }
 
@@ -326,7 +446,15 @@
   function keyLabel(by, value) {
     if (value === null || value === undefined) return "(không có)";
     if (by === "kind") return kindByName.get(value)?.label ?? value;
-    if (by === "unit") return unitName(value);
+    if (by === "unit") {
+      // A child that ended or began within the period says so: its dates come with the answer (`units`).
+      const u = answerUnits[value];
+      const name = unitName(value);
+      if (!u) return name;
+      const dates = [u.validFrom && current?.answer && u.validFrom > current.answer.from ? `từ ${vnDate(u.validFrom)}` : "",
+        u.validTo && current?.answer && u.validTo < current.answer.to ? `đến ${vnDate(u.validTo)}` : ""].filter(Boolean).join(", ");
+      return dates ? `${name} (${dates})` : name;
+    }
     if (by === "year") return `Năm ${value}`;
     if (by === "quarter") return `Quý ${["I", "II", "III", "IV"][Number(value.slice(-1)) - 1]}/${value.slice(0, 4)}`;
     if (by === "month") return `Tháng ${value.slice(5, 7)}/${value.slice(0, 4)}`;
@@ -365,7 +493,11 @@
       });
     }
     if (by === "kind") return rows.sort((a, b) => C.kinds.findIndex((k) => k.name === a.key) - C.kinds.findIndex((k) => k.name === b.key));
-    if (by === "unit") return rows.sort((a, b) => units.findIndex((u) => u.unitId === a.key) - units.findIndex((u) => u.unitId === b.key));
+    if (by === "unit") {
+      // Tree order on the tree's day; children outside that tree (ended or not yet begun) after them, by name.
+      const rank = (id) => { const i = units.findIndex((u) => u.unitId === id); return i < 0 ? 1e6 : i; };
+      return rows.sort((a, b) => rank(a.key) - rank(b.key) || unitName(a.key).localeCompare(unitName(b.key), "vi"));
+    }
     const values = Object.keys(C.dimensions[by]?.values ?? {});
     const rank = (v) => (v === null ? 1e9 : values.indexOf(v));
     return rows.sort((a, b) => rank(a.key) - rank(b.key));
@@ -626,6 +758,27 @@
 
   const unitLabel = () => (state.unit ? unitName(state.unit) : "Tất cả các đơn vị");
 
+  /** The answer's `units` (a map by id, or a list), as a map by id. */
+  function unitsOfAnswer(list) {
+    if (!list) return {};
+    if (Array.isArray(list)) return Object.fromEntries(list.map((u) => [u.unitId, { ...u, name: nfc(u.name) }]));
+    return Object.fromEntries(Object.entries(list).map(([id, u]) => [id, { ...u, name: nfc(u.name) }]));
+  }
+
+  /** With lineage=true, which units' figures were carried forward into the chosen unit, and which could not be. */
+  function renderLineage(answer) {
+    const note = $("lineage-note");
+    if (!state.lineage) { note.hidden = true; note.textContent = ""; return; }
+    const carried = (answer.lineage ?? []).map((u) => `${nfc(u.name ?? unitName(u.unitId))}${u.until ? ` (trước ngày ${vnDate(u.until)})` : ""}`);
+    const notCarried = (answer.notCarried ?? []).map((u) => `${nfc(u.name ?? unitName(u.unitId))}${u.validTo ? ` (đến ${vnDate(u.validTo)})` : ""}`);
+    let text = carried.length
+      ? `Số liệu cộng dồn: gồm cả số liệu của ${carried.join(", ")}, đơn vị đã sáp nhập vào ${unitLabel()}.`
+      : `Số liệu cộng dồn: ${unitLabel()} không có đơn vị nào sáp nhập vào trong kỳ, số liệu như đã ghi nhận.`;
+    if (notCarried.length) text += ` Không cộng số liệu của ${notCarried.join(", ")}: đơn vị bị chia tách, không thể chia số liệu cho đơn vị kế thừa.`;
+    note.textContent = text;
+    note.hidden = false;
+  }
+
   async function loadFigures() {
     const number = ++loadNumber;
     if (!isDate(state.from) || !isDate(state.to)) { showError("Hãy nhập đủ ngày bắt đầu và ngày kết thúc."); return; }
@@ -643,6 +796,8 @@
       ]);
       if (number !== loadNumber) return;
       current = { answer, by, series: stack ? series : null };
+      answerUnits = unitsOfAnswer(answer.units);
+      renderLineage(answer);
       $("figures-title").textContent = `Số liệu của ${unitLabel()}, từ ${vnDate(answer.from)} đến ${vnDate(answer.to)}`;
       renderTable(answer, by, series);
       renderChart(answer, by, current.series);
@@ -653,6 +808,7 @@
     }
     if (state.tab === "report") loadReport();
     if (state.tab === "activities") loadActivities(true);
+    if (state.tab === "issued") loadIssued();
   }
 
   // ---- CSV -----------------------------------------------------------------------------------------
@@ -722,6 +878,199 @@
     setTimeout(() => { $("report-copied").textContent = ""; }, 4000);
   }
 
+  // ---- Issued reports: POST /api/v1/reports, the list, Word downloads and what changed since --------
+  const DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+  const lines = (id) => $(id).value.split("\n").map((l) => nfc(l).trim()).filter(Boolean);
+  const vnDateTime = (instant) => {
+    const t = new Date(Date.parse(instant) + 7 * 3600 * 1000).toISOString();
+    return `${t.slice(11, 16)} ${vnDate(t.slice(0, 10))}`;
+  };
+
+  /** Issues the report of the chosen unit and period with the document's fields; empty fields take the unit's defaults. */
+  async function issueReport() {
+    if (!state.unit) { $("issue-result").textContent = "Chọn một đơn vị trước khi ban hành báo cáo."; return; }
+    const body = { kind: "review", unitId: state.unit, from: state.from, to: state.to };
+    const text = (id) => nfc($(id).value).trim() || undefined;
+    const issuer = { parent: text("issue-parent"), name: text("issue-issuer") };
+    if (issuer.parent || issuer.name) body.issuer = issuer;
+    if (text("issue-number")) body.number = text("issue-number");
+    if (text("issue-place")) body.place = text("issue-place");
+    if (lines("issue-signer").length || text("issue-signer-name")) body.signer = { title: lines("issue-signer").length ? lines("issue-signer") : undefined, name: text("issue-signer-name") };
+    if (lines("issue-recipients").length) body.recipients = lines("issue-recipients");
+    $("issue-submit").disabled = true;
+    $("issue-result").textContent = "Đang ban hành…";
+    try {
+      const issued = await (await api("/api/v1/reports", "application/json", "POST", body)).json();
+      $("issue-result").textContent = `Đã ban hành báo cáo của ${unitLabel()}, từ ${vnDate(issued.from)} đến ${vnDate(issued.to)}, lúc ${vnDateTime(issued.issuedAt)}. Báo cáo được giữ nguyên như khi ban hành.`;
+      $("issue-box").open = false;
+      await loadIssued();
+      await showIssued(issued);
+    } catch (error) {
+      $("issue-result").textContent = "";
+      handle(error);
+    } finally {
+      $("issue-submit").disabled = false;
+    }
+  }
+
+  let issuedList = [];
+
+  async function loadIssued() {
+    $("issue-what").textContent = state.unit
+      ? `Báo cáo sơ kết của ${unitLabel()}, từ ${vnDate(state.from)} đến ${vnDate(state.to)}. Để trống ô nào thì ô đó lấy theo đơn vị (tên cơ quan, địa danh, ngày ban hành).`
+      : "Chọn một đơn vị ở trên: báo cáo được ban hành cho một đơn vị và kỳ đã chọn.";
+    const q = new URLSearchParams({ from: state.from, to: state.to });
+    if (state.unit) q.set("unitId", state.unit);
+    const table = $("issued-table");
+    try {
+      issuedList = (await json(`/api/v1/reports?${q}`)).reports;
+    } catch (error) {
+      handle(error);
+      return;
+    }
+    table.replaceChildren();
+    table.append(cell("caption", `Báo cáo đã ban hành của ${unitLabel()}, kỳ giao với ${vnDate(state.from)} – ${vnDate(state.to)} (mới nhất trước)`));
+    const head = table.createTHead().insertRow();
+    for (const h of ["Số", "Đơn vị", "Kỳ báo cáo", "Ban hành lúc", "Người ban hành", ""]) head.append(cell("th", h));
+    const body = table.createTBody();
+    if (!issuedList.length) {
+      const td = body.insertRow().insertCell();
+      td.colSpan = 6;
+      td.textContent = "Chưa có báo cáo nào được ban hành.";
+    }
+    for (const r of issuedList) {
+      const tr = body.insertRow();
+      tr.dataset.reportId = r.reportId;
+      tr.append(cell("td", r.number ? r.number : "(chưa ghi số)"), cell("td", unitName(r.unitId)),
+        cell("td", `${vnDate(r.from)} – ${vnDate(r.to)}`), cell("td", vnDateTime(r.issuedAt)), cell("td", r.issuedBy));
+      const actions = document.createElement("div");
+      actions.className = "actions";
+      const view = cell("button", "Xem và so sánh", "issued-view-button");
+      view.type = "button";
+      view.addEventListener("click", () => showIssued(r));
+      const word = cell("button", "Tải Word", "issued-docx");
+      word.type = "button";
+      word.addEventListener("click", () => downloadIssued(r));
+      actions.append(view, word);
+      tr.insertCell().append(actions);
+    }
+  }
+
+  async function downloadIssued(r) {
+    try {
+      const response = await api(`/api/v1/reports/${r.reportId}?format=docx`, DOCX);
+      const disposition = response.headers.get("Content-Disposition") ?? "";
+      const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
+      const blob = new Blob([await response.arrayBuffer()], { type: DOCX });
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = name ? decodeURIComponent(name) : `bao-cao-${r.unitId}-${r.from}-${r.to}.docx`;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    } catch (error) {
+      handle(error);
+    }
+  }
+
+  /** The issued report as it was issued (its Markdown, byte for byte), and above it what differs today. */
+  async function showIssued(r) {
+    const view = $("issued-view");
+    view.hidden = false;
+    view.dataset.reportId = r.reportId;
+    view.setAttribute("aria-busy", "true");
+    $("issued-view-title").textContent = `Báo cáo ${r.number ? `số ${r.number} ` : ""}của ${unitName(r.unitId)}, từ ${vnDate(r.from)} đến ${vnDate(r.to)}, ban hành lúc ${vnDateTime(r.issuedAt)}`;
+    try {
+      const [markdown, changes] = await Promise.all([
+        api(`/api/v1/reports/${r.reportId}?format=markdown`, "text/markdown").then((x) => x.text()),
+        json(`/api/v1/reports/${r.reportId}/changes`),
+      ]);
+      renderChanges(changes);
+      renderMarkdown(nfc(markdown), $("issued-report"));
+      view.dataset.loaded = r.reportId;
+    } catch (error) {
+      handle(error);
+    } finally {
+      view.removeAttribute("aria-busy");
+    }
+  }
+
+  const baseMetric = (m) => m.split("[")[0];
+  const CHANGE_WORDS = { recorded: "ghi bổ sung", corrected: "đính chính", retracted: "hủy bỏ" };
+
+  /** "3 hoạt động ghi bổ sung, 1 đính chính": how many activities changed the line, by how they changed. */
+  function activitiesWording(activities) {
+    const parts = ["recorded", "corrected", "retracted"].map((c) => [activities.filter((a) => a.change === c).length, CHANGE_WORDS[c]]).filter(([n]) => n > 0);
+    return parts.map(([n, word], i) => (i === 0 ? `${vn(n)} hoạt động ${word}` : `${vn(n)} ${word}`)).join(", ");
+  }
+
+  /** The activities that move this metric: its value before and now differ (of its kind when neither holds it). */
+  function activitiesOf(metric, activities) {
+    const base = baseMetric(metric);
+    const kind = metricInfo.get(base)?.kind;
+    return activities.filter((a) => {
+      const before = a.metricsBefore?.[base], now = a.metricsNow?.[base];
+      if (before !== undefined || now !== undefined) return (before ?? 0) !== (now ?? 0);
+      return base === "activities" || (kind && a.kind === kind && (a.change !== "corrected"));
+    });
+  }
+
+  /** "1.236 → 1.240 lần" for each figure of the line that differs. */
+  function figureChanges(issued, now) {
+    const out = [];
+    const metrics = [...new Set([...(issued?.metrics ?? []), ...(now?.metrics ?? [])])];
+    for (const m of metrics) {
+      const i = issued?.metrics.indexOf(m) ?? -1, j = now?.metrics.indexOf(m) ?? -1;
+      const a = i >= 0 ? issued.values[i] : 0, b = j >= 0 ? now.values[j] : 0;
+      if (a === b) continue;
+      const info = metricInfo.get(baseMetric(m));
+      const unit = info ? shownUnit(info) : "";
+      out.push({ metric: m, text: `${vn(info ? shown(info, a) : a)} → ${vn(info ? shown(info, b) : b)}${unit ? ` ${unit}` : ""}` });
+    }
+    return out;
+  }
+
+  function renderChanges(changes) {
+    const box = $("changes");
+    box.replaceChildren();
+    if (!changes.lines.length) {
+      box.append(cell("p", changes.activities.length
+        ? "Số liệu hiện nay vẫn như báo cáo đã ban hành (các hoạt động ghi sau không làm thay đổi số liệu nào)."
+        : "Không có thay đổi nào: số liệu hiện nay giống hệt báo cáo đã ban hành.", "no-changes"));
+    } else {
+      box.append(cell("p", `Số liệu đã thay đổi từ khi ban hành (${vn(changes.lines.length)} dòng):`, "changes-title"));
+      const list = document.createElement("ul");
+      for (const line of changes.lines) {
+        const li = document.createElement("li");
+        li.className = "line";
+        li.dataset.section = line.section;
+        const subject = nfc(line.issued?.text ?? line.now?.text ?? line.line);
+        const figures = figureChanges(line.issued, line.now);
+        const involved = [...new Set(figures.flatMap((f) => activitiesOf(f.metric, changes.activities)))];
+        const wording = activitiesWording(involved);
+        li.dataset.metric = line.issued?.metrics[0] ?? line.now?.metrics[0] ?? "";
+        li.append(cell("div", `${nfc(line.section)} · ${line.issued ? "" : "dòng mới: "}${line.now ? "" : "không còn trong báo cáo hiện nay: "}${subject}`, "subject"));
+        li.append(cell("div", figures.map((f) => f.text).join("; ") + (wording ? `: ${wording}` : ""), "figures"));
+        if (line.now && line.issued && line.now.text !== line.issued.text) li.append(cell("div", `Nay: ${nfc(line.now.text)}`, "now"));
+        list.append(li);
+      }
+      box.append(list);
+    }
+    if (changes.activities.length) {
+      box.append(cell("p", `Các hoạt động ghi bổ sung, đính chính hoặc hủy bỏ sau khi ban hành (${activitiesWording(changes.activities)}):`, "activities-title"));
+      const list = document.createElement("ul");
+      list.className = "changed-activities";
+      for (const a of changes.activities) {
+        const li = cell("li", `${vnDate(a.occurredOnNow ?? a.occurredOnBefore)} · ${kindByName.get(a.kind)?.label ?? a.kind} · ${CHANGE_WORDS[a.change] ?? a.change} · ${unitName(a.unitIdNow ?? a.unitIdBefore)}`);
+        li.dataset.activityId = a.activityId;
+        li.dataset.change = a.change;
+        list.append(li);
+      }
+      box.append(list);
+    }
+  }
+
   // ---- Recent activities ---------------------------------------------------------------------------
   let activitiesCursor = null;
 
@@ -780,7 +1129,7 @@
   // ---- Tabs ----------------------------------------------------------------------------------------
   function selectTab(tab, load = true) {
     state.tab = tab;
-    for (const name of ["figures", "report", "activities"]) {
+    for (const name of TABS) {
       const button = $(`tab-${name}`);
       button.setAttribute("aria-selected", String(name === tab));
       button.tabIndex = name === tab ? 0 : -1;
@@ -790,6 +1139,7 @@
     writeUrl();
     if (tab === "report") loadReport();
     if (tab === "activities") loadActivities(true);
+    if (tab === "issued") loadIssued();
   }
 
   // ---- The key -------------------------------------------------------------------------------------
@@ -818,18 +1168,19 @@
     try {
       me = await json("/api/v1/me");
       if (me.role !== "analyst" && me.role !== "admin") throw new ApiError(403, FORBIDDEN);
-      const [catalog, tree] = await Promise.all([catalogLoaded ? null : json("/api/v1/catalog"), json("/api/v1/units")]);
+      const catalog = catalogLoaded ? null : await json("/api/v1/catalog");
       if (catalog) {
         initCatalog(catalog);
         buildControls();
         catalogLoaded = true;
       }
-      units = flatten(tree);
+      readUrl();
+      treeLoadedFor = "";
+      await loadTree();
     } catch (error) {
       askForKey(error.message);
       return;
     }
-    readUrl();
     sessionStorage.setItem(KEY_STORAGE, key);
     $("key-panel").hidden = true;
     $("main").hidden = false;
@@ -845,12 +1196,18 @@
   }
 
   // ---- Wiring --------------------------------------------------------------------------------------
-  function onChange(fold = true) {
+  async function onChange(fold = true) {
     readControls();
     if (dateError) {
       // Keep what was typed, so that it can be corrected.
       showError(dateError);
       setStatus("");
+      return;
+    }
+    try {
+      await loadTree();
+    } catch (error) {
+      handle(error);
       return;
     }
     showState();
@@ -880,7 +1237,7 @@
     });
     $("logout").addEventListener("click", () => askForKey(""));
     $("choices").addEventListener("submit", (e) => { e.preventDefault(); onChange(); });
-    $("unit-search").addEventListener("input", () => renderUnits());
+    $("unit-search").addEventListener("input", () => { renderUnits(); searchFormer(); });
     $("unit-search").addEventListener("keydown", (e) => {
       if (e.key === "Enter") {
         e.preventDefault();
@@ -889,7 +1246,9 @@
       }
       if (e.key === "ArrowDown") { e.preventDefault(); $("unit").focus(); }
     });
-    $("unit").addEventListener("change", onChange);
+    $("unit").addEventListener("change", () => onChange());
+    $("tree-date").addEventListener("change", () => onChange());
+    $("lineage").addEventListener("change", () => onChange(false));
     $("preset").addEventListener("change", () => {
       state.preset = $("preset").value;
       onChange();
@@ -916,7 +1275,8 @@
     $("report-print").addEventListener("click", () => print());
     $("report-copy").addEventListener("click", copyReport);
     $("activities-more").addEventListener("click", () => loadActivities(false));
-    const tabs = ["figures", "report", "activities"];
+    $("issue-form").addEventListener("submit", (e) => { e.preventDefault(); issueReport(); });
+    const tabs = TABS;
     for (const name of tabs) {
       $(`tab-${name}`).addEventListener("click", () => selectTab(name));
       $(`tab-${name}`).addEventListener("keydown", (e) => {
