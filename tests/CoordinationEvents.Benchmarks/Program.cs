@@ -11,7 +11,7 @@ if (!options.Quick)
     Log.Line("full mode: on 2 busy cores expect well over half an hour; RESULTS.md is rewritten (marked partial) after each long phase");
 
 // The idiomatic peer is a project of its own, not in the solution: built now, before anything is measured.
-if (!options.IngestOnly && !options.StatisticsOnly && !options.Abuse)
+if (!options.IngestOnly && !options.StatisticsOnly && !options.Abuse && !options.ReorganisationOnly)
 {
     Log.Line("building the idiomatic peer (Peer/)");
     await ServiceProcess.BuildPeerAsync(scratch);
@@ -51,6 +51,15 @@ if (options.Abuse)
     var existing = File.Exists(resultsFile) ? await File.ReadAllTextAsync(resultsFile) : "";
     await File.WriteAllTextAsync(resultsFile, ResultsSections.Replace(existing, ResultsSections.Abuse, section));
     Log.Line($"written to {resultsFile} (its abuse section)");
+    NpgsqlConnection.ClearAllPools();
+    server.Server.Stop();
+    Directory.Delete(scratch, recursive: true);
+    return 0;
+}
+
+if (options.ReorganisationOnly)
+{
+    foreach (var line in await ReorganisationBench.RunAsync(server, options, scratch)) Console.WriteLine(line);
     NpgsqlConnection.ClearAllPools();
     server.Server.Stop();
     Directory.Delete(scratch, recursive: true);
@@ -210,6 +219,13 @@ if (options.RebuildAtScale is { } rebuildSize)
     await WriteResultsAsync();
     results.RebuildAtScale = await RebuildAtScale.RunAsync(server, rebuildSize, scratch, meter, results);
 }
+
+// Issue 17: a late reorganisation's restate rate and the straddling query grouped by unit, beside their ceilings.
+try
+{
+    foreach (var line in await ReorganisationBench.RunAsync(server, options, scratch)) { Log.Line(line); results.Notes.Add("Issue 17: " + line); }
+}
+catch (Exception e) { results.Notes.Add($"Issue 17's reorganisation figures failed: {e.Message}"); }
 
 results.InProgress = null;
 await WriteResultsAsync();
