@@ -11,7 +11,7 @@ if (!options.Quick)
     Log.Line("full mode: on 2 busy cores expect well over half an hour; RESULTS.md is rewritten (marked partial) after each long phase");
 
 // The idiomatic peer is a project of its own, not in the solution: built now, before anything is measured.
-if (!options.IngestOnly && !options.StatisticsOnly && !options.Abuse)
+if (!options.IngestOnly && !options.StatisticsOnly && !options.Abuse && !options.ReorganisationOnly && !options.TelemetryOnly)
 {
     Log.Line("building the idiomatic peer (Peer/)");
     await ServiceProcess.BuildPeerAsync(scratch);
@@ -57,6 +57,15 @@ if (options.Abuse)
     return 0;
 }
 
+if (options.ReorganisationOnly)
+{
+    foreach (var line in await ReorganisationBench.RunAsync(server, options, scratch)) Console.WriteLine(line);
+    NpgsqlConnection.ClearAllPools();
+    server.Server.Stop();
+    Directory.Delete(scratch, recursive: true);
+    return 0;
+}
+
 var seedFactory = new ActivityFactory(BenchUnits.Seed);
 var row = EventRow.Sample(seedFactory);
 results.EventBytes = Encoding.UTF8.GetByteCount(row.Data);
@@ -70,6 +79,16 @@ if (pgbench is null) results.Notes.Add("pgbench was not found (PATH, /usr/lib/po
 Log.Line($"COPY ceiling: {options.CopyRows:N0} event-shaped rows ({results.EventBytes} B of event data each)");
 results.CopyRowsPerSecond = await Ceilings.CopyRowsPerSecondAsync(scratchDb, row, options.CopyRows);
 Log.Line($"COPY ceiling: {results.CopyRowsPerSecond:N0} rows/s");
+
+if (options.TelemetryOnly)
+{
+    var ceiling = pgbench is null ? null : await Ceilings.PgbenchAsync(pgbench, scratchDb.ConnectionString, script, 32, options.RunDuration);
+    var (on, off) = await TelemetryCost.RunAsync(server, options, scratch, new BodyPool(seedFactory, 2_000));
+    Console.WriteLine($"single POST, 32 clients: telemetry on {on.PerSecond:N0}/s (p99 {Format.Ms(on.Latencies.P99)}), off {off.PerSecond:N0}/s (p99 {Format.Ms(off.Latencies.P99)}): "
+        + $"on is {on.PerSecond / off.PerSecond:P1} of off (issue 19: telemetry costs < 5%)"
+        + (ceiling is null ? "" : $"; pgbench -M prepared, 32 clients: {ceiling.Tps:N0} rows/s: on {on.PerSecond / ceiling.Tps:P0}, off {off.PerSecond / ceiling.Tps:P0} (issue 17: ≥ 22%)"));
+    return PrintAndStop(printStatements: false);
+}
 
 // The service under load: single POSTs at 1, 8 and 32 clients, each after pgbench at the same client count; then batches.
 if (options.StatisticsOnly)
@@ -210,6 +229,13 @@ if (options.RebuildAtScale is { } rebuildSize)
     await WriteResultsAsync();
     results.RebuildAtScale = await RebuildAtScale.RunAsync(server, rebuildSize, scratch, meter, results);
 }
+
+// Issue 17: a late reorganisation's restate rate and the straddling query grouped by unit, beside their ceilings.
+try
+{
+    foreach (var line in await ReorganisationBench.RunAsync(server, options, scratch)) { Log.Line(line); results.Notes.Add("Issue 17: " + line); }
+}
+catch (Exception e) { results.Notes.Add($"Issue 17's reorganisation figures failed: {e.Message}"); }
 
 results.InProgress = null;
 await WriteResultsAsync();

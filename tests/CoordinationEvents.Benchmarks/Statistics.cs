@@ -201,6 +201,8 @@ public static class StatisticsBench
                 var random = new Random((int)(start / Chunk) * 7_919 + 1);
                 var streams = new StreamAction[n];
                 var views = new ActivityView[n];
+                // The write model's inline snapshot (mt_doc_activity), as the service's sessions write it: a correction loads it.
+                var snapshots = new CoordinationEvents.Api.Activities.Activity[n];
                 // A session only to build the events as the service's sessions do; it never touches the database.
                 await using (var session = store.LightweightSession())
                     for (var i = 0; i < n; i++)
@@ -220,9 +222,11 @@ public static class StatisticsBench
                         stream.AggregateType = typeof(CoordinationEvents.Api.Activities.Activity);
                         streams[i] = stream;
                         views[i] = projection.Evolve(null, id, e)!;
+                        snapshots[i] = CoordinationEvents.Api.Activities.Activity.Next(CoordinationEvents.Api.Activities.Activity.Initial, (ActivityRecorded)e.Data);
                     }
                 await store.BulkInsertEventsAsync(streams, Chunk);
                 await store.BulkInsertAsync(views, Weasel.Core.BulkInsertMode.InsertsOnly, Chunk);
+                await store.BulkInsertAsync(snapshots, Weasel.Core.BulkInsertMode.InsertsOnly, Chunk);
                 var total = Interlocked.Add(ref done, n);
                 var seconds = watch.Elapsed.TotalSeconds;
                 if (seconds >= reportAt || total == count)

@@ -6,7 +6,7 @@ namespace CoordinationEvents.Benchmarks;
 /// <summary>What to run: <c>--quick</c> for a short run (under 3 minutes), otherwise the full one.</summary>
 public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan Warmup, int CopyRows, IReadOnlyList<long> StatisticsSizes,
     long RebuildSize, int QueryRepetitions, int BatchClients, string? Note, long? RebuildAtScale = null, bool IngestOnly = false, bool StatisticsOnly = false, bool BatchOnly = false,
-    bool Abuse = false, double? SettleSeconds = null, IReadOnlyList<string>? AbuseLoads = null)
+    bool Abuse = false, double? SettleSeconds = null, IReadOnlyList<string>? AbuseLoads = null, bool ReorganisationOnly = false, bool TelemetryOnly = false)
 {
     public const int BatchSize = 1_000;
     public const long RebuildAtScaleSize = 1_000_000;
@@ -45,6 +45,14 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                     break;
                 case "--abuse":
                     options = options with { Abuse = true };
+                    break;
+                case "--telemetry-only":
+                    // Single POST at 32 clients with telemetry on and off, beside pgbench -M prepared at 32 clients.
+                    options = options with { TelemetryOnly = true };
+                    break;
+                case "--reorganisation":
+                    // Issue 17's figures alone: a late reorganisation's restate rate and the straddling query grouped by unit.
+                    options = options with { ReorganisationOnly = true };
                     break;
                 case "--loads" when value is not null:
                     // Some of the abuse loads only: quiet, statistics, feed, import, history.
@@ -87,7 +95,7 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                     break;
                 default:
                     throw new ArgumentException(
-                        $"Unknown argument '{args[i]}'. Use: [--quick] [--ingest-only | --batch-only | --statistics-only | --abuse [--loads quiet,statistics,feed,import,history] [--settle S] [--env NAME=VALUE]…] [--rebuild-1m | --rebuild-at N] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
+                        $"Unknown argument '{args[i]}'. Use: [--quick] [--ingest-only | --batch-only | --statistics-only | --reorganisation | --telemetry-only | --abuse [--loads quiet,statistics,feed,import,history] [--settle S] [--env NAME=VALUE]…] [--rebuild-1m | --rebuild-at N] [--seconds N] [--sizes 100000,1000000] [--rebuild-size N] [--note \"text\"]");
             }
         }
         if (Environment.GetEnvironmentVariable("BENCH_NOTE") is { Length: > 0 } note && options.Note is null)
