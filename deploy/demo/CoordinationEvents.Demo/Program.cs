@@ -97,6 +97,8 @@ static class Program
             await ApplyRetractionsAsync(dataset, ids);
             await WaitForProjectionsAsync();
             var before = await ReadReportAsync();
+            // 003's report is issued as the district issued it, before the reform; what changed since is asked after it.
+            var issued = await IssueReportAsync();
             await RecordReformAsync();
             await PostActivitiesAsync(DemoReform.Activities());
             await WaitForProjectionsAsync();
@@ -107,8 +109,8 @@ static class Program
             Console.WriteLine(before == after
                 ? "Phong Thổ's 2019–2024 report is the same, word for word, before and after the reform."
                 : "Phong Thổ's 2019–2024 report DIFFERS from the one read before the reform was recorded.");
+            await PrintChangesAsync(issued);
             await PrintNewCommuneAsync();
-            await IssueReportAsync();
             if (invalid > 0)
             {
                 Console.Error.WriteLine($"{invalid} records were refused as invalid (listed above): the figures above miss them.");
@@ -448,7 +450,24 @@ static class Program
                 + (carried.Length > 0 ? $" (carried from: {carried})." : "."));
         }
 
-        async Task IssueReportAsync()
+        async Task PrintChangesAsync(Guid reportId)
+        {
+            using var request = Request(HttpMethod.Get, $"api/v1/reports/{reportId}/changes", AnalystKey);
+            using var response = await http.SendAsync(request);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await Failure(response, $"reading what changed since the issue of {reportId}");
+            }
+            var changes = await response.Content.ReadFromJsonAsync<ReportChanges>(Json)
+                ?? throw new DemoException("the changes' answer is empty");
+            Console.WriteLine(changes.Lines.Count == 0
+                ? $"The issued report {reportId}: no line differs today, after the reform"
+                    + (changes.Activities.Count > 0 ? $" ({changes.Activities.Count} activities in its units and period changed since, to no effect)." : ".")
+                : $"The issued report {reportId}: {changes.Lines.Count} lines differ today: "
+                    + string.Join("; ", changes.Lines.Select(l => $"{l.Issued?.Text ?? "—"} → {l.Now?.Text ?? "—"}")));
+        }
+
+        async Task<Guid> IssueReportAsync()
         {
             var body = new IssueReportRequest("review", DemoUnits.PhongTho.DistrictId, "2019-01-01", "2024-12-31",
                 Signer: new ReportSigner(["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"], "Mai Thị Hồng Sim"),
@@ -479,6 +498,7 @@ static class Program
             Console.WriteLine();
             Console.WriteLine($"Issued Phong Thổ's 2019–2024 report: {response.Headers.Location} (position {issued.Position:N0}, "
                 + $"SHA-256 {issued.ContentHash[..12]}…); written as {path}.");
+            return issued.ReportId;
         }
 
         // ---- HTTP helpers -------------------------------------------------------------------------------
