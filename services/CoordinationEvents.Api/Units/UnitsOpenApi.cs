@@ -14,6 +14,7 @@ public sealed class UnitsOpenApi : ISchemaFilter, IOperationFilter
     {
         if (context.Type != typeof(ReorganisationChange) && context.Type != typeof(UnitChangeResponse)) return;
         if (schema.Properties?.TryGetValue("into", out var into) != true || into is not OpenApiSchema concrete) return;
+        concrete.Type = JsonSchemaType.Null;   // null where the change has none (written nullable: true)
         concrete.Description = "merge: the id of the unit that succeeds them (a string); split: the ids of the units that succeed it (an array).";
         concrete.OneOf =
         [
