@@ -159,6 +159,48 @@ export async function units(): Promise<void> {
   await client.PUT("/api/v1/units/{unitId}", { params: { path: { unitId: "xa-moi" } }, body: { name: "Xã Mới Lập", type: "commune", parentId: "phong-tho" } });
 }
 
+export async function unitsOverTime(): Promise<void> {
+  // GET /api/v1/units?asOf= (the tree on a day, each node with validFrom, validTo); ?name=&includeEnded=true.
+  const before = await client.GET("/api/v1/units", { params: { query: { asOf: "2025-06-30" } } });
+  const firstNode: Schemas["UnitNode"] | undefined = before.data?.[0];
+  const validFrom: string | null | undefined = firstNode?.validFrom;
+  const validTo: string | null | undefined = firstNode?.validTo;
+  console.log(validFrom, validTo);
+  const former = await client.GET("/api/v1/units", { params: { query: { name: "Hoang Thèn", includeEnded: true } } });
+  for (const u of former.data ?? []) for (const s of u.successors ?? []) console.log(u.unitId, u.ending, s.unitId, s.name, s.effectiveFrom);
+  // GET /api/v1/units/{unitId}: now or as it last was, with validFrom, validTo, predecessors, successors.
+  const unit = await client.GET("/api/v1/units/{unitId}", { params: { path: { unitId: "khong-lao" } } });
+  for (const p of unit.data?.predecessors ?? []) console.log(p.unitId, p.name, p.how, p.effectiveFrom);
+  // GET /api/v1/units/{unitId}/history: {change, effectiveFrom, recordedAt, by, reorganisationId?, …}.
+  const history = await client.GET("/api/v1/units/{unitId}/history", { params: { path: { unitId: "don-ma-lu-thang" } } });
+  for (const c of history.data ?? []) console.log(c.change, c.effectiveFrom, c.recordedAt, c.by, c.reorganisationId, c.parentId, c.into);
+  // POST /api/v1/units with validFrom; PUT with effectiveFrom (without it: a correction from the beginning).
+  await client.POST("/api/v1/units", { body: { unitId: "bch-bdbp-lai-chau", name: "Ban Chỉ huy Bộ đội Biên phòng tỉnh Lai Châu", type: "border-guard-command", parentId: "lai-chau", validFrom: "2025-07-01" } });
+  await client.PUT("/api/v1/units/{unitId}", { params: { path: { unitId: "don-ma-lu-thang" } }, body: { name: "Đồn Biên phòng Ma Lù Thàng", type: "border-post", parentId: "bch-bdbp-lai-chau", effectiveFrom: "2025-07-01" } });
+
+  // POST /api/v1/reorganisations (admin): 201 + Location; the same body again 200; another body under the id 409; 400 keyed changes[i].field.
+  const reform: Schemas["ReorganisationRequest"] = {
+    reorganisationId: "nq-1670-ubtvqh15-lai-chau",
+    title: "Nghị quyết 1670/NQ-UBTVQH15",
+    effectiveFrom: "2025-07-01",
+    changes: [
+      { op: "establish", unitId: "khong-lao", name: "Khổng Lào", type: "commune", parentId: "lai-chau" },
+      { op: "merge", unitIds: ["hoang-then", "ban-lang"], into: "khong-lao" },
+      { op: "split", unitId: "xa-cu", into: ["xa-moi-a", "xa-moi-b"] },
+      { op: "dissolve", unitId: "phong-tho", childrenTo: "lai-chau" },
+    ],
+  };
+  const recorded = await client.POST("/api/v1/reorganisations", { body: reform });
+  if (recorded.error) throw new Error(explain(recorded.error));
+  console.log(recorded.response.status, recorded.response.headers.get("Location"), recorded.data.applied, recorded.data.recordedAt, recorded.data.by, recorded.data.units);
+  // GET /api/v1/reorganisations (newest first), GET /api/v1/reorganisations/{reorganisationId}.
+  const all = await client.GET("/api/v1/reorganisations");
+  for (const r of all.data ?? []) console.log(r.reorganisationId, r.title, r.effectiveFrom, r.applied);
+  const one = await client.GET("/api/v1/reorganisations/{reorganisationId}", { params: { path: { reorganisationId: "nq-1670-ubtvqh15-lai-chau" } } });
+  if (one.error) throw new Error(explain(one.error));
+  console.log(one.data.changes?.length, one.data.title, one.data.applied);
+}
+
 export async function admin(): Promise<void> {
   // GET /api/v1/admin/projections, POST /api/v1/admin/projections/{name}/rebuild, GET /api/v1/admin/verify.
   const status = await client.GET("/api/v1/admin/projections");

@@ -17,9 +17,13 @@ public static class GetReorganisationsEndpoint
 {
     [WolverineGet("/api/v1/reorganisations", Name = "Reorganisations"), Authorize(Policy = Policies.ReadOwn), Tags("Units")]
     [EndpointSummary("Every reorganisation recorded, newest first: its title, effective date, changes, the units it touched, when and by whom it was recorded, and whether its figures have all been moved (applied).")]
-    public static async Task<Ok<IReadOnlyList<ReorganisationResponse>>> List(IQuerySession session, NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Ok<IReadOnlyList<ReorganisationResponse>>> List(NpgsqlDataSource db, CancellationToken ct)
     {
-        var all = await session.Events.QueryRawEventDataOnly<ReorganisationRecorded>().ToListAsync(ct);
+        var all = new List<ReorganisationRecorded>();
+        await using (var cmd = db.CreateCommand($"select data from mt_events where type = '{Reorganisations.EventTypeName}'"))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct))
+                all.Add(System.Text.Json.JsonSerializer.Deserialize<ReorganisationRecorded>(reader.GetString(0), StoreJson.Options)!);
         var done = await OrganisationRestates.DoneAsync(db, all.Select(r => OrganisationRestates.ChangeIdOfReorganisation(r.ReorganisationId)).ToArray(), ct);
         return TypedResults.Ok<IReadOnlyList<ReorganisationResponse>>(all
             .OrderByDescending(r => r.RecordedAt).ThenBy(r => r.ReorganisationId, StringComparer.Ordinal)

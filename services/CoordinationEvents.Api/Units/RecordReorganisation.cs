@@ -413,7 +413,6 @@ public sealed partial class ReorganisationPlan
                         parentSetBy.TryAdd(c.UnitId, At(i, "childrenTo"));
                     }
             }
-            errors.ThrowIfAny();
         }
 
         // The tree with every change, on every day from the reorganisation's on.
@@ -423,6 +422,8 @@ public sealed partial class ReorganisationPlan
             var key = parentSetBy.TryGetValue(v.UnitId, out var placed) ? placed
                 : v.ParentId is not null && endedAt.TryGetValue(v.ParentId, out var end) ? At(end.Index, Steps[end.Index].Op == Dissolve ? "childrenTo" : end.Field)
                 : "changes";
+            // (A dissolution without childrenTo has said already that its children are left.)
+            if (key.EndsWith(".childrenTo", StringComparison.Ordinal) && errors.All.ContainsKey(key)) continue;
             errors.Add(key, v.Message);
         }
         errors.ThrowIfAny();

@@ -14,10 +14,11 @@ public sealed class UnitsOpenApi : ISchemaFilter, IOperationFilter
     {
         if (context.Type != typeof(ReorganisationChange) && context.Type != typeof(UnitChangeResponse)) return;
         if (schema.Properties?.TryGetValue("into", out var into) != true || into is not OpenApiSchema concrete) return;
+        concrete.Type = null;
         concrete.Description = "merge: the id of the unit that succeeds them (a string); split: the ids of the units that succeed it (an array).";
         concrete.OneOf =
         [
-            new OpenApiSchema { Type = JsonSchemaType.String },
+            new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null },   // null where the change has none (OpenAPI 3.0: nullable needs a type)
             new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
         ];
         if (context.Type == typeof(ReorganisationChange) && schema is OpenApiSchema change && change.Properties!.TryGetValue("op", out var op) && op is OpenApiSchema opSchema)

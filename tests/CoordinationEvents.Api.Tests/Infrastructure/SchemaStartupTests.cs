@@ -35,9 +35,11 @@ public sealed class SchemaStartupTests
                 Assert.Equal(HttpStatusCode.OK, (await instance.CreateClient().GetAsync("/health/ready")).StatusCode);
             }
 
-            Assert.Equal(CoordinationEvents.Api.Units.UnitSeed.Units.Count, await a.ScalarAsync("select count(*) from units"));
-            Assert.Equal(2, await a.ScalarAsync("select count(*) from mt_events"));
-            foreach (var table in new[] { "mt_events", "mt_streams", "mt_doc_activityview", "stat_cells", "stat_stocks", "stat_position", "projection_rebuilds", "units" })
+            // The seed's units were established once (as events, each unit's record kept with them), whichever instance came first.
+            Assert.Equal(CoordinationEvents.Api.Units.UnitSeed.Units.Count, await a.ScalarAsync("select count(*) from mt_doc_unitrecord"));
+            Assert.Equal(CoordinationEvents.Api.Units.UnitSeed.Units.Count, await a.ScalarAsync("select count(*) from mt_events where type = 'unit-established'"));
+            Assert.Equal(2, await a.ScalarAsync("select count(*) from mt_events where type not like 'unit-%'"));
+            foreach (var table in new[] { "mt_events", "mt_streams", "mt_doc_activityview", "stat_cells", "stat_stocks", "stat_position", "projection_rebuilds", "mt_doc_unitrecord" })
                 Assert.Equal(1, await a.ScalarAsync($"select count(*) from pg_tables where schemaname = 'public' and tablename = '{table}'"));
             Assert.Equal(1, await a.ScalarAsync("select count(*) from pg_proc where proname = 'stat_advance'"));
         }

@@ -5,8 +5,6 @@ using Npgsql;
 using System;
 using System.Linq;
 using Wolverine.Http;
-using Wolverine.Marten.Publishing;
-using Wolverine.Runtime;
 
 namespace Internal.Generated.WolverineHandlers
 {
@@ -16,26 +14,19 @@ namespace Internal.Generated.WolverineHandlers
     {
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
-        private readonly Wolverine.Marten.Publishing.OutboxedSessionFactory _outboxedSessionFactory;
-        private readonly Wolverine.Runtime.IWolverineRuntime _wolverineRuntime;
 
-        public GET_api_v1_reorganisations(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource, Wolverine.Marten.Publishing.OutboxedSessionFactory outboxedSessionFactory, Wolverine.Runtime.IWolverineRuntime wolverineRuntime) : base(wolverineHttpOptions)
+        public GET_api_v1_reorganisations(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, Npgsql.NpgsqlDataSource npgsqlDataSource) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _npgsqlDataSource = npgsqlDataSource;
-            _outboxedSessionFactory = outboxedSessionFactory;
-            _wolverineRuntime = wolverineRuntime;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
         {
-            var messageContext = new Wolverine.Runtime.MessageContext(_wolverineRuntime);
-            // Building the Marten session
-            await using var documentSession = _outboxedSessionFactory.OpenSession(messageContext);
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Units.GetReorganisationsEndpoint").SetTag("http.route", "/api/v1/reorganisations").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var okOfReorganisationResponseIReadOnlyList = await CoordinationEvents.Api.Units.GetReorganisationsEndpoint.List(((Marten.IQuerySession)documentSession), _npgsqlDataSource, httpContext.RequestAborted).ConfigureAwait(false);
+            var okOfReorganisationResponseIReadOnlyList = await CoordinationEvents.Api.Units.GetReorganisationsEndpoint.List(_npgsqlDataSource, httpContext.RequestAborted).ConfigureAwait(false);
 
             await okOfReorganisationResponseIReadOnlyList.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
