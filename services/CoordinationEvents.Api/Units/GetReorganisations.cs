@@ -17,13 +17,15 @@ public static class GetReorganisationsEndpoint
 {
     [WolverineGet("/api/v1/reorganisations", Name = "Reorganisations"), Authorize(Policy = Policies.ReadOwn), Tags("Units")]
     [EndpointSummary("Every reorganisation recorded, newest first: its title, effective date, changes, the units it touched, when and by whom it was recorded, and whether its figures have all been moved (applied).")]
-    public static async Task<Ok<IReadOnlyList<ReorganisationResponse>>> List(NpgsqlDataSource db, CancellationToken ct)
+    public static async Task<Ok<IReadOnlyList<ReorganisationResponse>>> List(UnitDirectory units, IQuerySession session, NpgsqlDataSource db, CancellationToken ct)
     {
+        // Every reorganisation made unit events that name it: their ids come from the (small) unit records, and each
+        // is then read from its own stream by id, never by scanning the event table.
+        var history = await units.ReloadAsync(ct);
+        var ids = history.Lives.SelectMany(l => l.Changes).Select(c => c.ReorganisationId).OfType<string>().Distinct(StringComparer.Ordinal);
         var all = new List<ReorganisationRecorded>();
-        await using (var cmd = db.CreateCommand($"select data from mt_events where type = '{Reorganisations.EventTypeName}'"))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct))
-                all.Add(System.Text.Json.JsonSerializer.Deserialize<ReorganisationRecorded>(reader.GetString(0), StoreJson.Options)!);
+        foreach (var id in ids)
+            if (await Reorganisations.FindAsync(session, id, ct) is { } recorded) all.Add(recorded);
         var done = await OrganisationRestates.DoneAsync(db, all.Select(r => OrganisationRestates.ChangeIdOfReorganisation(r.ReorganisationId)).ToArray(), ct);
         return TypedResults.Ok<IReadOnlyList<ReorganisationResponse>>(all
             .OrderByDescending(r => r.RecordedAt).ThenBy(r => r.ReorganisationId, StringComparer.Ordinal)
