@@ -13,7 +13,8 @@ public sealed record StatisticsResponse(
     IReadOnlyDictionary<string, decimal> Totals,
     IReadOnlyDictionary<string, StatisticsUnit>? Units = null,
     IReadOnlyList<StatisticsLineageUnit>? Lineage = null,
-    IReadOnlyList<StatisticsNotCarried>? NotCarried = null);
+    IReadOnlyList<StatisticsNotCarried>? NotCarried = null,
+    DateTimeOffset? AsOf = null);
 
 /// <summary>A unit an answer uses (a row key, the filter unit, a carried unit): its name at the period's end (or as it last was) and its dates.</summary>
 public sealed record StatisticsUnit(string Name, DateOnly? ValidFrom, DateOnly? ValidTo);

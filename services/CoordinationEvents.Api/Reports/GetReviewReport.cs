@@ -6,6 +6,7 @@ using CoordinationEvents.Contracts.V1;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
 using Wolverine.Http;
 
 namespace CoordinationEvents.Api.Reports;
@@ -15,11 +16,12 @@ public static class GetReviewReportEndpoint
 {
     [WolverineGet("/api/v1/reports/review", Name = "ReviewReport"), Authorize(Policy = Policies.Read), Tags("Reports")]
     [EnableRateLimiting(ExpensiveReads.Policy)]
-    [EndpointSummary("The review report of a unit's subtree (or of every unit) for a period, in the officials' phrasing and Vietnamese number format. format=markdown gives a document ready to paste; format=docx (or the Word media type in Accept) the Word document in the official form (Decree 30/2020/NĐ-CP; a Party committee's form with issuerKind=party), headed by issuerKind, issuerParent, issuer, symbol, number, place, signer (repeatable), signerName and recipients (repeatable), each defaulting from the unit.")]
+    [EndpointSummary("The review report of a unit's subtree (or of every unit) for a period, in the officials' phrasing and Vietnamese number format. format=markdown gives a document ready to paste; format=docx (or the Word media type in Accept) the Word document in the official form (Decree 30/2020/NĐ-CP; a Party committee's form with issuerKind=party), headed by issuerKind, issuerParent, issuer, symbol, number, place, signer (repeatable), signerName and recipients (repeatable), each defaulting from the unit. asOf (an ISO instant with offset, or a date: the end of that day in Vietnam) gives the figures as the service knew them at that instant (transaction time); a future asOf is a 400.")]
     [ProducesResponseType<ReviewReportDocument>(200, "application/json", "text/markdown", ReviewDocx.MediaType)]
-    public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, TimeProvider clock, CancellationToken ct,
-        string? unitId = null, string? from = null, string? to = null, string? format = null, string? lineage = null)
+    public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct,
+        string? unitId = null, string? from = null, string? to = null, string? format = null, string? lineage = null, string? asOf = null)
     {
+        var knownAt = StatisticsAsOf.Parse(asOf, clock);
         var errors = new Dictionary<string, string[]>();
         var (fromDate, toDate) = VietnamCalendar.ParsePeriod(from, to, errors, required: true);
         format ??= ReportFormats.FromAccept(http);
@@ -32,7 +34,7 @@ public static class GetReviewReportEndpoint
         if (errors.Count > 0) throw new InputException(errors);
 
         var query = new StatisticsQuery(fromDate!.Value, toDate!.Value, unitId, [], new Dictionary<string, IReadOnlyList<string>>(), ReviewFigures.GroupBy, carry);
-        var statistics = await reader.QueryAsync(query, history, ct);
+        var statistics = knownAt is { } at ? await StatisticsAsOf.QueryAsync(db, reader, query, at, clock, ct) : await reader.QueryAsync(query, history, ct);
         var figures = ReviewFigures.From(statistics);
         // The unit as it was at the period's end (its name then), and the tree of that day.
         var tree = ReportLineage.TreeAtEnd(history, unitId, query.To);

@@ -7,6 +7,7 @@ using CoordinationEvents.Contracts.V1;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Mvc;
+using Npgsql;
 using Wolverine.Http;
 
 namespace CoordinationEvents.Api.Statistics;
@@ -19,11 +20,14 @@ public static class QueryStatisticsEndpoint
     [EndpointSummary("Figures for a unit's subtree and a period (from, to inclusive), optionally by kind, and grouped by kind, unit, year, quarter, month or a dimension. Any dimension name filters (comma-separated values). Accept: text/csv gives the rows as CSV.")]
     [EndpointDescription("Example: ?from=2019-01-01&to=2024-06-30&unitId=phong-tho&kind=patrol,crime-bust&groupBy=kind,year&category=drugs")]
     [ProducesResponseType<StatisticsResponse>(200, "application/json", "text/csv")]
-    public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, CancellationToken ct)
+    public static async Task<IResult> Get(HttpContext http, UnitDirectory units, StatisticsReader reader, NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
     {
         var history = await units.GetKnowingAsync([http.Request.Query["unitId"].ToString() is { Length: > 0 } u ? u : null], ct);
         var query = StatisticsQuery.Parse(http.Request.Query, history);
-        var result = await reader.QueryAsync(query, history, ct);
+        // asOf: the figures as known at that instant (StatisticsAsOf), else the live ones.
+        var result = StatisticsAsOf.Parse(http.Request.Query[StatisticsAsOf.Parameter], clock) is { } asOf
+            ? await StatisticsAsOf.QueryAsync(db, reader, query, asOf, clock, ct)
+            : await reader.QueryAsync(query, history, ct);
         // `format` is a dimension (a meeting's format), so CSV is asked for with the Accept header only.
         var wantsCsv = http.Request.Headers.Accept.Any(a => a?.Contains("text/csv", StringComparison.OrdinalIgnoreCase) == true);
         return wantsCsv ? Results.Text(ToCsv(result), "text/csv; charset=utf-8", Encoding.UTF8) : TypedResults.Ok(result);

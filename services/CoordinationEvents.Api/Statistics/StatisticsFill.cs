@@ -50,8 +50,11 @@ public sealed partial class StatisticsProjection
     /// summed per own unit first, then per ancestor. Slots follow <see cref="Contribution"/> and
     /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
     /// </summary>
-    public static string FillSql(string cells, string? stocks, FillPart part)
+    public static string FillSql(string cells, string? stocks, FillPart part, bool asOf = false)
     {
+        // As known at an instant (StatisticsAsOf): the events recorded up to $7 (mt_events.timestamp), of the streams $8 (null: all).
+        var known = asOf ? " and e.timestamp <= $7 and ($8::uuid[] is null or e.stream_id = any($8))" : "";
+        var knownNext = asOf ? " and n.timestamp <= $7" : "";
         static string Number(MetricDefinition m) => m.Type == MetricType.Decimal
             ? $"coalesce(round((c.details->>'{m.Name}')::numeric * {DecimalScale}), 0)::bigint"
             : $"coalesce((c.details->>'{m.Name}')::numeric, 0)::bigint";
@@ -82,9 +85,9 @@ public sealed partial class StatisticsProjection
             -- narrow keys, where sorting every event with its data by stream would spill).
             latest as (
                 select e.stream_id, e.type, e.data from mt_events e
-                where e.seq_id <= $1 and e.type in ({types})
+                where e.seq_id <= $1 and e.type in ({types}){known}
                   and not exists (select from mt_events n where n.stream_id = e.stream_id and n.version = e.version + 1
-                                  and n.seq_id <= $1 and n.type in ({types}))),
+                                  and n.seq_id <= $1 and n.type in ({types}){knownNext})),
             -- The activities that count, their figures read out of the json once; keys compare bytewise.
             r as materialized (
                 select c.stream_id, c.unit_id collate "C", c.day, c.kind collate "C", {Dim(0)} collate "C" as d1, {Dim(1)} collate "C" as d2,

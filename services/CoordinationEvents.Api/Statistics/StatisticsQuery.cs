@@ -19,7 +19,7 @@ public sealed record StatisticsQuery(
     public const string Kind = "kind", Unit = "unit", Year = "year", Quarter = "quarter", Month = "month";
     static readonly string[] TimeKeys = [Year, Quarter, Month];
     public static readonly IReadOnlyList<string> GroupKeys = [Kind, Unit, Year, Quarter, Month, .. KindCatalog.DimensionNames];
-    static readonly HashSet<string> Reserved = ["from", "to", "unitId", "kind", "groupBy", "lineage"];
+    static readonly HashSet<string> Reserved = ["from", "to", "unitId", "kind", "groupBy", "lineage", StatisticsAsOf.Parameter];
 
     /// <summary>The most rows a time grouping may give (1900–2099 by month): a period from 0001-01-01 to
     /// 9999-12-31 by month would be 120,000 rows, each with the stocks of every unit looked up.</summary>

@@ -50,8 +50,11 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
     /// own row under <c>groupBy=unit</c>). Stocks at a period end are those of the units within the filter unit on
     /// that day (and within a carried unit that still existed), each counted once.
     /// </summary>
-    public async Task<StatisticsResponse> QueryAsync(StatisticsQuery q, UnitHistory history, CancellationToken ct)
+    public async Task<StatisticsResponse> QueryAsync(StatisticsQuery q, UnitHistory history, CancellationToken ct,
+        (string Cells, string Stocks)? tables = null)
     {
+        // The projection's tables, or another pair of the same shape (StatisticsAsOf's scratch tables).
+        var (cellsTable, stocksTable) = tables ?? (StatisticsProjection.Cells, StatisticsProjection.Stocks);
         var byUnit = q.GroupBy.Contains(StatisticsQuery.Unit);
         var timed = q.TimeKey is not null;
         var buckets = timed ? Buckets(q).ToArray() : [];
@@ -99,7 +102,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         var wantsStocks = q.IncludesKind(stockKind.Name) && q.Passes(stockKind, "", "");
         var members = wantsStocks ? ends.Select(e => StockMembers(q, history, carried, byUnit, e)).ToArray() : [];
         var stockUnits = members.SelectMany(m => m.Keys).Distinct().ToArray();
-        var declaredTask = wantsStocks && stockUnits.Length > 0 ? LatestStocksAsync(ends, stockUnits, ct) : null;
+        var declaredTask = wantsStocks && stockUnits.Length > 0 ? LatestStocksAsync(stocksTable, ends, stockUnits, ct) : null;
 
         // Flow sums, grouped by what the answer needs. Dimension filters apply to (kind, d1, d2), which every
         // row carries, so they are applied here, exactly.
@@ -134,7 +137,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
                 select r.piece, c.kind, {(q.NeedsDimensions ? "c.d1, c.d2" : "'', ''")}, {(timed ? "width_bucket(c.bucket, $7::date[])" : "0")},
                        {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(c.v{i})"))}
                 from unnest($1::int[], $2::text[], $3::text[], $4::date[], $5::date[]) as r(piece, unit_id, period, first_day, last_day)
-                join {StatisticsProjection.Cells} c on c.unit_id = r.unit_id and c.period = r.period and c.bucket between r.first_day and r.last_day
+                join {cellsTable} c on c.unit_id = r.unit_id and c.period = r.period and c.bucket between r.first_day and r.last_day
                 where ($6::text[] is null or c.kind = any($6))
                 group by 1, 2, 3, 4, 5
                 """);
@@ -279,13 +282,13 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
     /// before k. The database reads each declaration once, whatever the number of ends (it used to be probed once
     /// per unit and end: 583,200 probes for 243 units by month over 200 years).
     /// </summary>
-    async Task<Dictionary<string, List<(int End, decimal[] Values)>>> LatestStocksAsync(DateOnly[] ends, string[] units, CancellationToken ct)
+    async Task<Dictionary<string, List<(int End, decimal[] Values)>>> LatestStocksAsync(string stocksTable, DateOnly[] ends, string[] units, CancellationToken ct)
     {
         var slots = Enumerable.Range(1, StatisticsProjection.Slots - 1).ToArray();
         await using var cmd = db.CreateCommand($"""
             select distinct on (s.unit_id, s.at) s.unit_id, s.at, {string.Join(", ", slots.Select(i => $"s.v{i}"))}
             from (select d.*, width_bucket(d.occurred_on - 1, $1::date[]) as at
-                  from {StatisticsProjection.Stocks} d
+                  from {stocksTable} d
                   where d.unit_id = any($2) and d.occurred_on <= $3) s
             order by s.unit_id, s.at, s.occurred_on desc, s.recorded_at desc, s.activity_id desc
             """);

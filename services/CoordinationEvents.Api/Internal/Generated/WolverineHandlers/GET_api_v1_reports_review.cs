@@ -3,6 +3,7 @@
 using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Statistics;
 using Microsoft.AspNetCore.Routing;
+using Npgsql;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -16,13 +17,15 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly CoordinationEvents.Api.Core.UnitDirectory _unitDirectory;
         private readonly CoordinationEvents.Api.Statistics.StatisticsReader _statisticsReader;
+        private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
         private readonly System.TimeProvider _timeProvider;
 
-        public GET_api_v1_reports_review(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, CoordinationEvents.Api.Statistics.StatisticsReader statisticsReader, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public GET_api_v1_reports_review(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, CoordinationEvents.Api.Statistics.StatisticsReader statisticsReader, Npgsql.NpgsqlDataSource npgsqlDataSource, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _unitDirectory = unitDirectory;
             _statisticsReader = statisticsReader;
+            _npgsqlDataSource = npgsqlDataSource;
             _timeProvider = timeProvider;
         }
 
@@ -34,9 +37,10 @@ namespace Internal.Generated.WolverineHandlers
             var to = httpContext.Request.Query["to"];
             var format = httpContext.Request.Query["format"];
             var lineage = httpContext.Request.Query["lineage"];
+            var asOf = httpContext.Request.Query["asOf"];
             
             // The actual HTTP request handler execution
-            var result = await CoordinationEvents.Api.Reports.GetReviewReportEndpoint.Get(httpContext, _unitDirectory, _statisticsReader, _timeProvider, httpContext.RequestAborted, unitId, from, to, format, lineage).ConfigureAwait(false);
+            var result = await CoordinationEvents.Api.Reports.GetReviewReportEndpoint.Get(httpContext, _unitDirectory, _statisticsReader, _npgsqlDataSource, _timeProvider, httpContext.RequestAborted, unitId, from, to, format, lineage, asOf).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }

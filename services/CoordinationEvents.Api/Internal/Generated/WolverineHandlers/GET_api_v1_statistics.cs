@@ -3,6 +3,7 @@
 using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Statistics;
 using Microsoft.AspNetCore.Routing;
+using Npgsql;
 using System;
 using System.Linq;
 using Wolverine.Http;
@@ -16,12 +17,16 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly CoordinationEvents.Api.Core.UnitDirectory _unitDirectory;
         private readonly CoordinationEvents.Api.Statistics.StatisticsReader _statisticsReader;
+        private readonly Npgsql.NpgsqlDataSource _npgsqlDataSource;
+        private readonly System.TimeProvider _timeProvider;
 
-        public GET_api_v1_statistics(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, CoordinationEvents.Api.Statistics.StatisticsReader statisticsReader) : base(wolverineHttpOptions)
+        public GET_api_v1_statistics(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, CoordinationEvents.Api.Statistics.StatisticsReader statisticsReader, Npgsql.NpgsqlDataSource npgsqlDataSource, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _unitDirectory = unitDirectory;
             _statisticsReader = statisticsReader;
+            _npgsqlDataSource = npgsqlDataSource;
+            _timeProvider = timeProvider;
         }
 
         public override async System.Threading.Tasks.Task Handle(Microsoft.AspNetCore.Http.HttpContext httpContext)
@@ -29,7 +34,7 @@ namespace Internal.Generated.WolverineHandlers
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("handler.type", "CoordinationEvents.Api.Statistics.QueryStatisticsEndpoint").SetTag("http.route", "/api/v1/statistics").SetTag("http.request.method", "GET");
             
             // The actual HTTP request handler execution
-            var result = await CoordinationEvents.Api.Statistics.QueryStatisticsEndpoint.Get(httpContext, _unitDirectory, _statisticsReader, httpContext.RequestAborted).ConfigureAwait(false);
+            var result = await CoordinationEvents.Api.Statistics.QueryStatisticsEndpoint.Get(httpContext, _unitDirectory, _statisticsReader, _npgsqlDataSource, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
 
             await result.ExecuteAsync(httpContext).ConfigureAwait(false);
         }
