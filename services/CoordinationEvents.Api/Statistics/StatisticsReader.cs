@@ -63,17 +63,28 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         var pieces = new List<Piece>();
         var carried = new List<UnitLink>();
         var notCarried = new List<UnitLink>();
+        // A unit that was split or dissolved keeps the activities dated after its end (recorded before the change was),
+        // under its parent of its last day: as a child (or root) it holds them on the days after it ended.
+        IEnumerable<(string Unit, DateOnly First)> EndedKeeping(string? parent) => history.Lives
+            .Where(l => l.Ending is UnitEndings.Split or UnitEndings.Dissolved && l.Until is { } u && u <= q.To && l.Parent.On(u.AddDays(-1)) == parent)
+            .Select(l => (l.UnitId, l.Until!.Value > q.From ? l.Until.Value : q.From));
         if (q.UnitId is null)
         {
             foreach (var (root, runs) in Runs(history, q.From, q.To, (tree, _) => tree.Roots.Select(r => r.UnitId)))
                 pieces.AddRange(runs.Select(r => new Piece(byUnit ? root : null, root, r.First, r.Last, true)));
+            foreach (var (root, first) in EndedKeeping(null))
+                pieces.Add(new Piece(byUnit ? root : null, root, first, q.To, true));
         }
         else
         {
             pieces.Add(new Piece(q.UnitId, q.UnitId, q.From, q.To, true));
             if (byUnit)
+            {
                 foreach (var (child, runs) in Runs(history, q.From, q.To, (tree, _) => tree.ChildrenOf(q.UnitId).Select(c => c.UnitId)))
                     pieces.AddRange(runs.Select(r => new Piece(child, child, r.First, r.Last, false)));
+                foreach (var (child, first) in EndedKeeping(q.UnitId))
+                    pieces.Add(new Piece(child, child, first, q.To, false));
+            }
             if (q.Lineage)
             {
                 var lineage = history.LineageOf(q.UnitId);
