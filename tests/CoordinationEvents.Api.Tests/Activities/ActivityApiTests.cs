@@ -167,7 +167,7 @@ public sealed class ActivityApiTests(ApiFactory api) : IClassFixture<ApiFactory>
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var found = await admin.GetFromJsonAsync<JsonElement>($"/api/v1/units?name={Uri.EscapeDataString("đồn biên phòng pa vây sử")}");
         Assert.Equal(name, Assert.Single(found.EnumerateArray()).GetProperty("name").GetString());
-        Assert.Equal(1, await api.ScalarAsync($"select count(*) from units where name = '{name}'"));
+        Assert.Equal(1, await api.ScalarAsync($"select count(*) from mt_events where type = 'unit-established' and data->>'name' = '{name}'"));
     }
 
     [Fact]
