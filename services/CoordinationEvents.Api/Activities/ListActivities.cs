@@ -12,7 +12,7 @@ namespace CoordinationEvents.Api.Activities;
 public static class ListActivitiesEndpoint
 {
     [WolverineGet("/api/v1/activities", Name = "ListActivities"), Authorize(Policy = Policies.Read), Tags("Activities")]
-    [EndpointSummary("Activities newest occurredOn first. unitId includes its subtree; follow nextCursor for the next page.")]
+    [EndpointSummary("Activities newest occurredOn first. unitId includes its subtree as it was on each activity's day (a former unit too); follow nextCursor for the next page.")]
     public static async Task<Ok<ActivityPage>> Get(
         IQuerySession session, UnitDirectory units, CancellationToken ct,
         string? unitId = null, string? kind = null, string? from = null, string? to = null, int? limit = null, string? cursor = null)
@@ -22,12 +22,13 @@ public static class ListActivitiesEndpoint
         if (kind is not null && !KindCatalog.TryGet(kind, out _)) errors["kind"] = [$"Unknown kind '{kind}'."];
         if (limit is < 1 or > 500) errors["limit"] = ["'limit' must be from 1 to 500."];
         var after = DecodeCursor(cursor, errors);
-        IReadOnlyList<string>? subtree = null;
+        AncestrySpan[]? subtree = null;
         if (unitId is not null)
         {
-            var tree = (await units.GetKnowingAsync([unitId], ct)).Current;
-            if (!tree.Exists(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
-            else subtree = tree.Subtree(unitId).ToArray();
+            var history = await units.GetKnowingAsync([unitId], ct);
+            if (!history.Knows(unitId)) errors["unitId"] = [$"Unknown unit '{unitId}'."];
+            // The activities that count for the unit (organisation.md, "as it was"): of each unit, over the days it was held under it.
+            else subtree = history.Ancestry().Where(s => s.Ancestor == unitId).ToArray();
         }
         if (errors.Count > 0) throw new InputException(errors);
 
@@ -37,11 +38,18 @@ public static class ListActivitiesEndpoint
 
     /// <summary>Newest occurredOn first; keyset paging on (occurredOn, id), on the read model's duplicated columns.</summary>
     static async Task<(IReadOnlyList<ActivityResponse> Items, (DateOnly, Guid)? Next)> ListAsync(IQuerySession session,
-        IReadOnlyList<string>? unitIds, string? kind, DateOnly? from, DateOnly? to, int limit, (DateOnly OccurredOn, Guid Id)? after, CancellationToken ct)
+        IReadOnlyList<AncestrySpan>? spans, string? kind, DateOnly? from, DateOnly? to, int limit, (DateOnly OccurredOn, Guid Id)? after, CancellationToken ct)
     {
         var conditions = new List<string>();
         var parameters = new List<object>();
-        if (unitIds is not null) { conditions.Add("d.unit_id = any(?)"); parameters.Add(unitIds.ToArray()); }
+        if (spans is not null)
+        {
+            conditions.Add("d.unit_id = any(?) and exists (select 1 from unnest(?, ?, ?) s(u, f, t) where s.u = d.unit_id and d.occurred_on >= s.f and d.occurred_on < s.t)");
+            parameters.Add(spans.Select(s => s.UnitId).Distinct().ToArray());
+            parameters.Add(spans.Select(s => s.UnitId).ToArray());
+            parameters.Add(spans.Select(s => s.From).ToArray());
+            parameters.Add(spans.Select(s => s.Until).ToArray());
+        }
         if (kind is not null) { conditions.Add("d.kind = ?"); parameters.Add(kind); }
         if (from is { } f) { conditions.Add("d.occurred_on >= ?"); parameters.Add(f); }
         if (to is { } t) { conditions.Add("d.occurred_on <= ?"); parameters.Add(t); }

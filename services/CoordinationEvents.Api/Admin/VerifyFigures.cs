@@ -32,8 +32,8 @@ public sealed record ConsistencyReport(
 /// projection's tables, at the projection's own position, in one snapshot.
 /// <para>
 /// The recomputation is on its own: it reads the events as JSON (not through the event records or the activity's
-/// fold), the unit events as JSON too (not through the unit history or tree: <see cref="Organisation"/> folds them
-/// here), and adds up with code written here, so a bug in the projection's contribution, its slot layout or its
+/// fold), the unit events as JSON too (each unit's record of its events, not the unit history or tree:
+/// <see cref="Organisation"/> folds them here), and adds up with code written here, so a bug in the projection's contribution, its slot layout or its
 /// ancestry over time shows as a difference instead of being repeated.
 /// The one thing it shares with the projection is the kind catalog: which metrics a kind has and in which order,
 /// which are stocks and decimals, and which dimensions. What the tables hold is their published schema, written out
@@ -273,8 +273,8 @@ public static class VerifyFigures
         $"unit={c.Unit} {(c.Period == 'd' ? "day" : "month")}={c.Bucket:yyyy-MM-dd} kind={c.Kind} d1={c.D1} d2={c.D2}");
 
     /// <summary>
-    /// The organisation over time, folded here from the unit events' JSON (<c>unit-established</c>, <c>-moved</c>,
-    /// <c>-merged</c>, <c>-split</c>, <c>-dissolved</c>; names and types do not place an activity), written apart from
+    /// The organisation over time, folded here from the unit events' JSON (<c>established</c>, <c>moved</c>, <c>merged</c>,
+    /// <c>split</c>, <c>dissolved</c>; names and types do not place an activity), written apart from
     /// the unit history on purpose. A change with an <c>effectiveFrom</c> holds from that day until a later dated one;
     /// one without holds from the unit's beginning and replaces the earlier values of what it changes.
     /// </summary>
@@ -312,12 +312,17 @@ public static class VerifyFigures
         public static async Task<Organisation> ReadAsync(NpgsqlConnection connection, CancellationToken ct)
         {
             var organisation = new Organisation();
-            await using (var cmd = new NpgsqlCommand("select type, data from mt_events where type like 'unit-%' order by seq_id", connection))
+            // Each unit's events as the store keeps them beside its stream (mt_doc_unitrecord: its changes in order, each
+            // named by "change"), read as raw JSON: one small row per unit, where mt_events would be a scan of every event.
+            // No command timeout, as the other reads: it waits for locks as long as they are held.
+            await using (var cmd = new NpgsqlCommand("select data from mt_doc_unitrecord", connection) { CommandTimeout = 0 })
             await using (var reader = await cmd.ExecuteReaderAsync(ct))
                 while (await reader.ReadAsync(ct))
                 {
-                    using var json = JsonDocument.Parse(reader.GetString(1));
-                    organisation.Apply(reader.GetString(0), json.RootElement);
+                    using var json = JsonDocument.Parse(reader.GetString(0));
+                    if (!json.RootElement.TryGetProperty("changes", out var changes) || changes.ValueKind != JsonValueKind.Array) continue;
+                    foreach (var change in changes.EnumerateArray())
+                        organisation.Apply("unit-" + Text(change, "change"), change);
                 }
             organisation.bounds = organisation.lives.Values
                 .SelectMany(l => l.Parents.Keys.Concat(l.From is { } f ? [f] : []).Concat(l.Until is { } u ? [u] : []))

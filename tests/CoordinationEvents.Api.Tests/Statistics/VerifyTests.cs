@@ -241,7 +241,7 @@ public sealed class VerifyTests(ApiFactory api) : IClassFixture<ApiFactory>
         .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => (ushort)o.Value);
 
     /// <summary>Every type that a type's fields, locals and IL name (its nested types' too, where the compiler puts lambdas and async code).</summary>
-    static IEnumerable<Type> ReferencedTypes(Type root)
+    internal static IEnumerable<Type> ReferencedTypes(Type root)
     {
         const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly;
         var found = new HashSet<Type>();
