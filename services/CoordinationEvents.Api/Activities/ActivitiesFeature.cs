@@ -14,6 +14,7 @@ public static class ActivitiesFeature
         services.AddSingleton<ActivityRecorder>();
         services.AddSingleton<GroupCommit>();
         services.AddHostedService(sp => sp.GetRequiredService<GroupCommit>());
+        services.AddHostedService<ActivitySnapshotBackfill>();
         services.AddSingleton<IValidator<RetractionRequest>, RetractActivityEndpoint.Validator>();
         services.ConfigureSwaggerGen(c =>
         {

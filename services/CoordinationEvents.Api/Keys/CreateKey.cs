@@ -41,8 +41,9 @@ public static class CreateKeyEndpoint
         var client = Text.Clean(request.Client)!;
         var role = Text.Clean(request.Role)!;
         var scope = (request.Scope ?? []).Select(s => Text.Clean(s)!).Distinct(StringComparer.Ordinal).ToArray();
-        var tree = (await units.GetKnowingAsync(scope, ct)).Current;
-        if (scope.FirstOrDefault(s => !tree.Exists(s)) is { } unknown) throw InputException.For("scope", $"Unknown unit '{unknown}'.");
+        // Any unit of the organisation's history may scope a key, a former one too: scope is judged on each activity's day.
+        var history = await units.GetKnowingAsync(scope, ct);
+        if (scope.FirstOrDefault(s => !history.Knows(s)) is { } unknown) throw InputException.For("scope", $"Unknown unit '{unknown}'.");
 
         var actor = Caller.From(user).Client;
         var keyId = KeysFeature.NewKeyId();

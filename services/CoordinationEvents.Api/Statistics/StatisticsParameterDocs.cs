@@ -34,7 +34,9 @@ public sealed class StatisticsParameterDocs : IOperationFilter
         Add("lineage", false, "true: carry figures forward (needs unitId): the figures of the units merged into unitId (transitively) are added for the days before each ended, merged into the same row keys (under groupBy=unit each carried unit is a row of its own). The answer then lists them in `lineage` [{unitId, name, until: their last day}], and the predecessors that were split in `notCarried` [{unitId, name, validTo, reason}]: a split unit is never divided by a guess. Stocks at a period end count the units within unitId or within a carried unit that still existed that day, each once.", "false");
         Add("kind", false, $"Kinds, comma-separated: {string.Join(", ", KindCatalog.All.Select(k => k.Name))}.");
         Add("groupBy", false, $"Comma-separated: kind, unit, year, quarter or month, and dimension names ({string.Join(", ", KindCatalog.DimensionNames)}). unit: one row for each child of unitId (each root without it) that held activities during the period, with its figures for the days it was a child (as it was, over a period that straddles a reorganisation); unitId's own row keeps the rest.", "kind");
-        Add(StatisticsAsOf.Parameter, false, StatisticsAsOf.Description, "2025-01-15T08:00:00+07:00");
+        // No example: Swagger UI fills a parameter's example into "Try it out", and an instant there would turn every
+        // tried query into figures as known then (the description shows the form).
+        Add(StatisticsAsOf.Parameter, false, StatisticsAsOf.Description);
         // Any dimension name filters on its values (StatisticsQuery.Parse).
         foreach (var dimension in KindCatalog.DimensionNames)
         {

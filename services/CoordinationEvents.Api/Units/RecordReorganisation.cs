@@ -89,7 +89,7 @@ public static class RecordReorganisationEndpoint
         session.Events.StartStream(Reorganisations.StreamIdOf(plan.Id), record);
         session.QueueSqlCommand(AuditTrail.QueuedInsertSql(Reorganisations.AuditSubject), by, Reorganisations.AuditAction, plan.Id,
             AuditTrail.Details(new { title = plan.Title, effectiveFrom = plan.EffectiveFrom, changes = plan.Steps.Count, units }));
-        await bus.PublishAsync(new OrganisationChanged(OrganisationRestates.ChangeIdOfReorganisation(plan.Id), plan.EffectiveFrom, units));
+        await bus.PublishAsync(new OrganisationChanged(OrganisationRestates.ChangeIdOfReorganisation(plan.Id), plan.EffectiveFrom, UnitRules.Restated(history, units, plan.EffectiveFrom)));
         await session.SaveChangesAsync(ct);
         await directory.ReloadAsync(ct);
         return TypedResults.Created($"/api/v1/reorganisations/{plan.Id}", Reorganisations.ToResponse(record, false));

@@ -50,6 +50,19 @@ public sealed class UnitRequestValidator : AbstractValidator<UnitRequest>
 /// <summary>The rules that the create and update use cases share: the stored form of a request, the tree checked over the days a change affects, the answers.</summary>
 public static class UnitRules
 {
+    /// <summary>
+    /// The units whose figures a change from <paramref name="from"/> may move: the touched units, and every unit that held
+    /// one of them on a day from then on, as the history was before the change. A later change of the same attribute
+    /// on the same day replaces the earlier one, so the old holders are named here, or the restatement would not see them.
+    /// </summary>
+    public static string[] Restated(UnitHistory before, IEnumerable<string> touched, DateOnly? from)
+    {
+        var units = touched.ToHashSet(StringComparer.Ordinal);
+        var first = from ?? DateOnly.MinValue;
+        return units.Concat(before.Ancestry().Where(s => units.Contains(s.UnitId) && s.Until > first).Select(s => s.Ancestor))
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+    }
+
     public static UnitRequest Normalize(UnitRequest u) => u with
     {
         UnitId = u.UnitId?.Trim(),

@@ -63,7 +63,7 @@ AuditTrail.QueuedInsertSql(AuditTrail.Subjects.Unit), by, AuditTrail.Actions.Uni
                 effectiveFrom = from,
             }));
         if (existing.ParentId != body.ParentId)
-            await bus.PublishAsync(new OrganisationChanged($"move:{unitId}:{now.UtcTicks}", from, [unitId]));
+            await bus.PublishAsync(new OrganisationChanged($"move:{unitId}:{now.UtcTicks}", from, UnitRules.Restated(history, [unitId], from)));
         await session.SaveChangesAsync(ct);
         var after = await directory.ReloadAsync(ct);
         return TypedResults.Ok(UnitRules.ToResponse(after, after.Life(unitId)!, from ?? after.Today));

@@ -66,7 +66,11 @@ public class ServiceInstance(string connectionString = "") : WebApplicationFacto
         return Convert.ToInt64(await cmd.ExecuteScalarAsync());
     }
 
-    public Task<long> EventCountAsync() => ScalarAsync("select count(*) from mt_events");
+    /// <summary>The activity events stored (the unit events of the seed and of reorganisations are not counted).</summary>
+    public Task<long> EventCountAsync() => ScalarAsync("select count(*) from mt_events where type like 'activity-%'");
+
+    /// <summary>Every event stored, the unit events too.</summary>
+    public Task<long> AllEventCountAsync() => ScalarAsync("select count(*) from mt_events");
 
     /// <summary>The statistics projection's position: its row in the daemon's <c>mt_event_progression</c>.</summary>
     public Task<long> ProjectionPositionAsync() => ScalarAsync(

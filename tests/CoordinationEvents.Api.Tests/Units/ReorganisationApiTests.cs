@@ -37,12 +37,12 @@ public sealed class ReorganisationApiTests(ApiFactory api) : IClassFixture<ApiFa
         Assert.Superset(new HashSet<string?> { "khong-lao", "hoang-then", "ban-lang", "phong-tho", "don-ma-lu-thang", "si-lo-lau", "lai-chau", "bch-bdbp-lai-chau" }, touched);
 
         // The same body again: 200, nothing appended. Another body under the same id: 409, nothing appended.
-        var events = await api.EventCountAsync();
+        var events = await api.AllEventCountAsync();
         var again = await admin.PostReorganisationAsync(LaiChauReform());
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(body.Str("recordedAt"), (await again.JsonAsync()).Str("recordedAt"));
         await (await admin.PostReorganisationAsync(LaiChauReform("Nghị quyết 1670 (sửa)"))).AssertProblemAsync(409);
-        Assert.Equal(events, await api.EventCountAsync());
+        Assert.Equal(events, await api.AllEventCountAsync());
         Assert.Equal(1, await api.ScalarAsync("select count(*) from mt_events where type = 'reorganisation-recorded' and data->>'reorganisationId' = 'nq-1670-lai-chau'"));
         Assert.Equal(1, await api.ScalarAsync("select count(*) from audit_log where subject_type = 'reorganisation' and subject_id = 'nq-1670-lai-chau'"));
 
@@ -122,7 +122,7 @@ public sealed class ReorganisationApiTests(ApiFactory api) : IClassFixture<ApiFa
         Assert.Equal(HttpStatusCode.Created, (await admin.PostJsonAsync("/api/v1/units", Unit("xa-thu", "Xã Thử", "commune", "huyen-thu"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await admin.PostJsonAsync("/api/v1/units", Unit("don-thu-2", "Đồn Thử", "border-post", "huyen-thu"))).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await admin.PostJsonAsync("/api/v1/units", Unit("xa-sau", "Xã Sau", "commune", "sin-ho", validFrom: "2026-01-01"))).StatusCode);
-        var events = await api.EventCountAsync();
+        var events = await api.AllEventCountAsync();
         var historyBefore = await (await admin.GetAsync("/api/v1/units/huyen-thu/history")).Content.ReadAsStringAsync();
 
         // Errors of form: every one at once, each under its change.
@@ -174,7 +174,7 @@ public sealed class ReorganisationApiTests(ApiFactory api) : IClassFixture<ApiFa
         await (await admin.PostReorganisationAsync(Reorganisation("long-title", new string('x', 301), "2025-07-01", Rename("xa-thu", "x")))).AssertProblemAsync(400, "title");
 
         // Nothing of it was applied.
-        Assert.Equal(events, await api.EventCountAsync());
+        Assert.Equal(events, await api.AllEventCountAsync());
         Assert.Equal(historyBefore, await (await admin.GetAsync("/api/v1/units/huyen-thu/history")).Content.ReadAsStringAsync());
         Assert.Equal(0, await api.ScalarAsync("select count(*) from mt_events where type = 'reorganisation-recorded' and data->>'reorganisationId' like 'bad-%'"));
 
