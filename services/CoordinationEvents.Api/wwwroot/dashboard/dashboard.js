@@ -1196,7 +1196,9 @@
   }
 
   // ---- Wiring --------------------------------------------------------------------------------------
+  let changes = 0;
   async function onChange(fold = true) {
+    const change = ++changes;
     readControls();
     if (dateError) {
       // Keep what was typed, so that it can be corrected.
@@ -1207,9 +1209,12 @@
     try {
       await loadTree();
     } catch (error) {
-      handle(error);
+      if (change === changes) handle(error);
       return;
     }
+    // A newer choice was made while this one's tree loaded: that one shows its own state (an older answer arriving
+    // last must not put the older dates back).
+    if (change !== changes) return;
     showState();
     writeUrl();
     if (fold) foldChoices(true);
