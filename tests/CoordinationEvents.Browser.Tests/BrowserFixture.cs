@@ -157,7 +157,7 @@ public class BrowserFixture : IAsyncLifetime
             throw new InvalidOperationException($"{what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    protected static async Task WaitForProjectionsAsync(HttpClient admin)
+    internal static async Task WaitForProjectionsAsync(HttpClient admin)
     {
         var deadline = DateTime.UtcNow.AddMinutes(2);
         while (true)

@@ -68,7 +68,7 @@ public sealed class IssuedReportsBrowserTests(BrowserFixture fixture)
         await PutAsync(reporter, activityId, corrected, version);
         try
         {
-            await WaitForProjectionsAsync(admin);
+            await BrowserFixture.WaitForProjectionsAsync(admin);
             Assert.Equal(patrolsBefore + 4, await PatrolsAsync(analyst));
 
             await page.EvaluateAsync("() => delete document.getElementById('issued-view').dataset.loaded");
@@ -95,7 +95,7 @@ public sealed class IssuedReportsBrowserTests(BrowserFixture fixture)
             // The collection's other tests read Mường Tè's figures as the demo made them.
             var (_, _, now) = await OnePatrolAsync(analyst, activityId);
             await PutAsync(reporter, activityId, original, now);
-            await WaitForProjectionsAsync(admin);
+            await BrowserFixture.WaitForProjectionsAsync(admin);
         }
     }
 
@@ -142,19 +142,5 @@ public sealed class IssuedReportsBrowserTests(BrowserFixture fixture)
         request.Headers.TryAddWithoutValidation("If-Match", $"\"{version}\"");
         using var response = await reporter.SendAsync(request);
         Assert.True(response.IsSuccessStatusCode, $"PUT {id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-
-    internal static async Task WaitForProjectionsAsync(HttpClient admin)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (true)
-        {
-            using var status = JsonDocument.Parse(await admin.GetStringAsync("api/v1/admin/projections"));
-            if (status.RootElement.GetProperty("projections").EnumerateArray().All(p => p.GetProperty("lag").GetInt64() == 0
-                    && !p.GetProperty("rebuilding").GetBoolean()))
-                return;
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Projections did not catch up: {status.RootElement}");
-            await Task.Delay(50);
-        }
     }
 }

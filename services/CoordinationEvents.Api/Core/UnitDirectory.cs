@@ -104,6 +104,24 @@ public sealed class UnitDirectory(NpgsqlDataSource db, TimeProvider clock)
     public static async Task<UnitHistory> LoadAsync(NpgsqlConnection connection, DateOnly today, CancellationToken ct) =>
         new(await LoadRecordsAsync(connection, ct), today);
 
+    /// <summary>A history and the version of the unit records it was folded from.</summary>
+    public sealed record Versioned(UnitHistory History, string Version);
+
+    /// <summary>
+    /// The history as the connection sees it, <paramref name="known"/> again when no unit record has changed since it
+    /// was read (every write of a Marten document gives it a new <c>mt_version</c>): one narrow aggregate instead of
+    /// reading and folding every record. A change committed between the two reads only makes the next call read again.
+    /// </summary>
+    public static async Task<Versioned> LoadIfChangedAsync(NpgsqlConnection connection, DateOnly today, Versioned? known, CancellationToken ct)
+    {
+        string version;
+        await using (var cmd = new NpgsqlCommand(
+            $"select count(*)::text || ':' || coalesce(md5(string_agg(mt_version::text, ',' order by id)), '') from {UnitRecord.TableName}", connection))
+            version = (string)(await cmd.ExecuteScalarAsync(ct))!;
+        if (known is not null && known.Version == version && known.History.Today == today) return known;
+        return new Versioned(await LoadAsync(connection, today, ct), version);
+    }
+
     public async Task<UnitHistory> ReloadAsync(CancellationToken ct = default)
     {
         await gate.WaitAsync(ct);

@@ -71,15 +71,16 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
     /// One batch of the daemon: the batch's change to every cell and stock row, summed in memory, queued as a
     /// few set-based statements that Marten runs in the batch's transaction with the progression update.
     /// Each activity counts for the holders its unit had on its date (<see cref="UnitHistory.HoldersOn"/>: as it
-    /// was). The organisation's history is read afresh for each batch (a few hundred rows), so a change counts from
-    /// the next batch on; the events applied before it are restated by <see cref="StatisticsRebuild"/> (the change's
+    /// was). Each batch checks the organisation's version and reads its history again if it changed, so a change counts
+    /// from the next batch on; the events applied before it are restated by <see cref="StatisticsRebuild"/> (the change's
     /// durable message asks for it).
     /// </summary>
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct)
     {
         if (events.Count == 0) return;
         UnitHistory history;
-        await using (var connection = await db.OpenConnectionAsync(ct)) history = await UnitDirectory.LoadAsync(connection, VietnamCalendar.Today(TimeProvider.System), ct);
+        await using (var connection = await db.OpenConnectionAsync(ct))
+            history = (organisation = await UnitDirectory.LoadIfChangedAsync(connection, VietnamCalendar.Today(TimeProvider.System), organisation, ct)).History;
         var holders = Holders(history);
         var (previous, firstRecordedAt) = await EarlierEventsAsync(events, ct);
         // A batch sums into a few thousand cells, and a dictionary that size is a large object (over 85 kB): one
@@ -147,6 +148,9 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
     }
 
     Dictionary<CellKey, long[]>? spareCells;
+
+    /// <summary>The organisation's history of the last batch, read again only when a unit record has changed.</summary>
+    volatile UnitDirectory.Versioned? organisation;
 
     /// <summary>
     /// Where an activity of a unit on a day counts (<see cref="UnitHistory.HoldersOn"/>), remembered per (unit, day)
