@@ -178,7 +178,7 @@ public static class StatisticsBench
 
     /// <summary>
     /// Activities as the service would have stored them, written with Marten's bulk COPY. Each is one stream
-    /// (<see cref="ActivityIds.For"/> of the client and externalId, stream type <c>activity</c>) with one
+    /// (<see cref="ActivityIds.For"/> of the client and externalId, stream type <c>activity_view</c>) with one
     /// <c>activity-recorded</c> event built by a Marten session (the mapped type name, the data in the store's
     /// camelCase JSON), its <c>client</c> header and its recorded time; and its <see cref="ActivityView"/> document,
     /// made by the service's own inline projection. NOT while the service runs (see the class comment).
@@ -201,8 +201,6 @@ public static class StatisticsBench
                 var random = new Random((int)(start / Chunk) * 7_919 + 1);
                 var streams = new StreamAction[n];
                 var views = new ActivityView[n];
-                // The write model's inline snapshot (mt_doc_activity), as the service's sessions write it: a correction loads it.
-                var snapshots = new CoordinationEvents.Api.Activities.Activity[n];
                 // A session only to build the events as the service's sessions do; it never touches the database.
                 await using (var session = store.LightweightSession())
                     for (var i = 0; i < n; i++)
@@ -219,14 +217,12 @@ public static class StatisticsBench
                         e.StreamId = id;
                         e.Version = 1;
                         var stream = StreamAction.Start(id, e);
-                        stream.AggregateType = typeof(CoordinationEvents.Api.Activities.Activity);
+                        stream.AggregateType = typeof(ActivityView);
                         streams[i] = stream;
                         views[i] = projection.Evolve(null, id, e)!;
-                        snapshots[i] = CoordinationEvents.Api.Activities.Activity.Next(CoordinationEvents.Api.Activities.Activity.Initial, (ActivityRecorded)e.Data);
                     }
                 await store.BulkInsertEventsAsync(streams, Chunk);
                 await store.BulkInsertAsync(views, Weasel.Core.BulkInsertMode.InsertsOnly, Chunk);
-                await store.BulkInsertAsync(snapshots, Weasel.Core.BulkInsertMode.InsertsOnly, Chunk);
                 var total = Interlocked.Add(ref done, n);
                 var seconds = watch.Elapsed.TotalSeconds;
                 if (seconds >= reportAt || total == count)

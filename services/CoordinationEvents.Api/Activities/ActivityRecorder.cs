@@ -120,7 +120,7 @@ public sealed class ActivityRecorder(IDocumentStore store, UnitDirectory units, 
             }
             var request = requests[i];
             var events = Activity.Decide(new RecordActivity(id, request.SourceSystem, request.Content, now), Activity.Initial);
-            session.Events.StartStream<Activity>(id, events.Select(e => ActivityEventTypes.Wrap(e, request.SourceSystem, request.CorrelationId)).ToArray());
+            session.Events.StartStream<ActivityView>(id, events.Select(e => ActivityEventTypes.Wrap(e, request.SourceSystem, request.CorrelationId)).ToArray());
             results[i] = new RecordResult(RecordStatus.Created, id, events.Length);
         }
 

@@ -33,7 +33,7 @@ public static class CorrectActivityEndpoint
     [ProducesResponseType<ProblemDetails>(412, "application/problem+json"), ProducesResponseType<ProblemDetails>(428, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(422, "application/problem+json"), RequestHeader("If-Match", Required = true), ResponseHeader(200, "ETag")]
     public static async Task<Ok<ActivityWritten>> Put(
-        Guid activityId, [NotBody] ActivityContent content, [WriteAggregate(Required = true)] IEventStream<Activity> stream,
+        Guid activityId, [NotBody] ActivityContent content, [WriteAggregate("activityId", Required = true)] IEventStream<ActivityView> stream,
         HttpContext http, UnitDirectory units, TimeProvider clock, CancellationToken ct)
     {
         var expected = RequestHeaders.IfMatchVersion(http) ?? throw new ProblemException(428, "Precondition required",
@@ -45,16 +45,16 @@ public static class CorrectActivityEndpoint
 }
 
 /// <summary>
-/// The aggregate workflow's middle, for a correction and a retraction: the stream is loaded (FetchForWriting), the
-/// pure <see cref="Activity.Decide"/> runs on its state, the events are appended, and Wolverine's transaction commits
+/// The aggregate workflow's middle, for a correction and a retraction: the stream is loaded (FetchForWriting of its
+/// inline document, <see cref="ActivityView"/>), the pure <see cref="Activity.Decide"/> runs on its state, the events are appended, and Wolverine's transaction commits
 /// them, with Marten checking that the stream is still at the version it was read at (a racing writer: 412).
 /// </summary>
 public static class ActivityChange
 {
-    public static async Task<Ok<ActivityWritten>> DecideAsync(IEventStream<Activity> stream, int? expected, ActivityCommand command, Caller caller,
+    public static async Task<Ok<ActivityWritten>> DecideAsync(IEventStream<ActivityView> stream, int? expected, ActivityCommand command, Caller caller,
         HttpContext http, UnitDirectory units, CancellationToken ct)
     {
-        var state = stream.Aggregate ?? throw new ActivityNotFoundException(stream.Id);
+        var state = stream.Aggregate?.State() ?? throw new ActivityNotFoundException(stream.Id);
         await caller.DemandScopeAsync(units, state.Content!.UnitId, state.Content.OccurredOn, ct);
         if (expected is { } version && version != stream.CurrentVersion)
             throw new StaleVersionException(version);

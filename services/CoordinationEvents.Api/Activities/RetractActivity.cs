@@ -36,7 +36,7 @@ public static class RetractActivityEndpoint
     [ProducesResponseType<ProblemDetails>(412, "application/problem+json")]
     [ProducesResponseType<ProblemDetails>(409, "application/problem+json"), RequestHeader("If-Match"), ResponseHeader(200, "ETag")]
     public static Task<Ok<ActivityWritten>> Delete(
-        Guid activityId, RetractionRequest request, [WriteAggregate(Required = true)] IEventStream<Activity> stream,
+        Guid activityId, RetractionRequest request, [WriteAggregate("activityId", Required = true)] IEventStream<ActivityView> stream,
         HttpContext http, UnitDirectory units, TimeProvider clock, CancellationToken ct) =>
         ActivityChange.DecideAsync(stream, RequestHeaders.IfMatchVersion(http), new RetractActivity(activityId, Text.Clean(request.Reason)!, clock.GetUtcNow()),
             Caller.From(http.User), http, units, ct);

@@ -9,7 +9,7 @@ namespace CoordinationEvents.Api.Tests.Activities;
 
 /// <summary>
 /// Long histories (issue 21): <c>GET …/history</c> pages with <c>limit</c> and the cursor <c>after</c>, and a correction
-/// of a long stream decides on the write model's inline snapshot instead of replaying the stream.
+/// of a long stream decides on the activity's inline document instead of replaying the stream.
 /// </summary>
 public sealed class ActivityHistoryPagingTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
@@ -110,20 +110,20 @@ public sealed class ActivityHistoryPagingTests(ApiFactory api) : IClassFixture<A
     }
 
     /// <summary>
-    /// The correction decides on the stored snapshot (mt_doc_activity), not on a replay of the events: with the snapshot
-    /// doctored to say "retracted", the next correction is refused as for a retracted activity, though no event says so.
+    /// The correction decides on the stored document (mt_doc_activityview), not on a replay of the events: with the
+    /// document doctored to say "retracted", the next correction is refused as for a retracted activity, though no event says so.
     /// </summary>
     [Fact]
-    public async Task A_correction_decides_on_the_inline_snapshot_not_on_a_replay()
+    public async Task A_correction_decides_on_the_inline_document_not_on_a_replay()
     {
         using var reporter = api.Reporter;
         var id = await ActivityWithEventsAsync(reporter, "history-snapshot", 5);
-        Assert.Equal(5, await api.ScalarAsync($"select (data->>'version')::int from mt_doc_activity where id = '{id}'"));
+        Assert.Equal(5, await api.ScalarAsync($"select (data->>'version')::int from mt_doc_activityview where id = '{id}'"));
 
         await using (var connection = new NpgsqlConnection(api.ConnectionString))
         {
             await connection.OpenAsync();
-            await using var doctor = new NpgsqlCommand($"update mt_doc_activity set data = jsonb_set(data, '{{retracted}}', 'true') where id = '{id}'", connection);
+            await using var doctor = new NpgsqlCommand($"update mt_doc_activityview set data = jsonb_set(data, '{{status}}', '\"retracted\"') where id = '{id}'", connection);
             Assert.Equal(1, await doctor.ExecuteNonQueryAsync());
         }
         await (await reporter.PutJsonAsync($"/api/v1/activities/{id}", Body("history-snapshot", 99), "\"5\"")).AssertProblemAsync(409);
@@ -131,14 +131,14 @@ public sealed class ActivityHistoryPagingTests(ApiFactory api) : IClassFixture<A
         await using (var connection = new NpgsqlConnection(api.ConnectionString))
         {
             await connection.OpenAsync();
-            await using var restore = new NpgsqlCommand($"update mt_doc_activity set data = jsonb_set(data, '{{retracted}}', 'false') where id = '{id}'", connection);
+            await using var restore = new NpgsqlCommand($"update mt_doc_activityview set data = jsonb_set(data, '{{status}}', '\"active\"') where id = '{id}'", connection);
             await restore.ExecuteNonQueryAsync();
         }
         var put = await reporter.PutJsonAsync($"/api/v1/activities/{id}", Body("history-snapshot", 99), "\"5\"");
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         Assert.Equal(6, (await put.JsonAsync()).GetProperty("version").GetInt32());
-        Assert.Equal(6, await api.ScalarAsync($"select (data->>'version')::int from mt_doc_activity where id = '{id}'"));
-        // A stale If-Match is still a 412: the snapshot does not weaken the optimistic check.
+        Assert.Equal(6, await api.ScalarAsync($"select (data->>'version')::int from mt_doc_activityview where id = '{id}'"));
+        // A stale If-Match is still a 412: the stored document does not weaken the optimistic check.
         await (await reporter.PutJsonAsync($"/api/v1/activities/{id}", Body("history-snapshot", 100), "\"5\"")).AssertProblemAsync(412);
     }
 }

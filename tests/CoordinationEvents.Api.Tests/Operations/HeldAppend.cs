@@ -36,7 +36,7 @@ public sealed class HeldAppend : IAsyncDisposable
         var id = ActivityIds.For("held-append", externalId);
         var store = services.GetRequiredService<IDocumentStore>();
         await using var session = store.LightweightSession(SessionOptions.ForTransaction(held.transaction));
-        session.Events.StartStream<Activity>(id, ActivityEventTypes.Wrap(
+        session.Events.StartStream<ActivityView>(id, ActivityEventTypes.Wrap(
             new ActivityRecorded(id, "held-append", outcome.Content!, DateTimeOffset.UtcNow), "held-append", null));
         await session.SaveChangesAsync();
         return held;

@@ -58,7 +58,7 @@ public static class PeerEndpoint
         const string client = "bench-peer";
         var id = ActivityIds.For(client, content.ExternalId);
         var events = Activity.Decide(new RecordActivity(id, client, content, clock.GetUtcNow()), Activity.Initial);
-        session.Events.StartStream<Activity>(id, events.Select(e => ActivityEventTypes.Wrap(e, client, http.TraceIdentifier)).ToArray());
+        session.Events.StartStream<ActivityView>(id, events.Select(e => ActivityEventTypes.Wrap(e, client, http.TraceIdentifier)).ToArray());
         await session.SaveChangesAsync(ct);
         return Results.Created($"/api/v1/activities/{id}", new ActivityWritten(id, events.Length));
     }

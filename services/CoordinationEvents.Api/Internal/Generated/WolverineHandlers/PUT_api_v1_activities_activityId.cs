@@ -53,7 +53,7 @@ namespace Internal.Generated.WolverineHandlers
 
             var batchedQuery = documentSession.CreateBatchQuery();
 
-            var stream_stream_BatchItem = batchedQuery.Events.FetchForWriting<CoordinationEvents.Api.Activities.Activity>(activityId);
+            var stream_stream_BatchItem = batchedQuery.Events.FetchForWriting<CoordinationEvents.Api.Activities.ActivityView>(activityId);
 
             await batchedQuery.Execute(httpContext.RequestAborted);
 
@@ -61,7 +61,7 @@ namespace Internal.Generated.WolverineHandlers
             var stream_stream = await stream_stream_BatchItem.ConfigureAwait(false);
 
             Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.id", activityId);
-            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "CoordinationEvents.Api.Activities.Activity");
+            Wolverine.Http.HttpHandler.RequestActivity(httpContext)?.SetTag("wolverine.stream.type", "CoordinationEvents.Api.Activities.ActivityView");
             // 404 if this required object is null
             if (stream_stream.Aggregate == null)
             {
