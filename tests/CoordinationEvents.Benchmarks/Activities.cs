@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -6,6 +7,7 @@ using CoordinationEvents.Api.Core;
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Units;
 using CoordinationEvents.Contracts.V1;
+using Marten;
 using Npgsql;
 
 namespace CoordinationEvents.Benchmarks;
@@ -37,19 +39,23 @@ public static class BenchUnits
         return units;
     }
 
-    /// <summary>Adds the units that the database does not have yet.</summary>
-    public static async Task InsertAsync(NpgsqlDataSource dataSource, IReadOnlyList<Unit> units)
+    /// <summary>
+    /// Establishes the units that the database does not have yet, as the service's seed does (a <c>unit-established</c>
+    /// event per unit, recorded from the unit's beginning): before the service first starts, its seed then finds the
+    /// organisation already there and adds nothing.
+    /// </summary>
+    public static async Task InsertAsync(IDocumentStore store, IReadOnlyList<Unit> units)
     {
-        await using var cmd = dataSource.CreateCommand("""
-            insert into units (unit_id, name, type, parent_id)
-            select * from unnest($1::text[], $2::text[], $3::text[], $4::text[])
-            on conflict do nothing
-            """);
-        cmd.Parameters.AddWithValue(units.Select(u => u.UnitId).ToArray());
-        cmd.Parameters.AddWithValue(units.Select(u => u.Name).ToArray());
-        cmd.Parameters.AddWithValue(units.Select(u => u.Type).ToArray());
-        cmd.Parameters.Add(new NpgsqlParameter { Value = units.Select(u => (object?)u.ParentId ?? DBNull.Value).ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
-        await cmd.ExecuteNonQueryAsync();
+        await using var session = store.LightweightSession();
+        var existing = (await session.Query<UnitRecord>().Select(r => r.UnitId).ToListAsync()).ToHashSet(StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
+        foreach (var u in units.Where(u => !existing.Contains(u.UnitId)))
+            session.Events.StartStream(UnitEventTypes.StreamIdOf(u.UnitId), new UnitEstablished
+            {
+                UnitId = u.UnitId, Name = u.Name.Normalize(NormalizationForm.FormC), Type = u.Type, ParentId = u.ParentId,
+                RecordedAt = now, By = "bench",
+            });
+        await session.SaveChangesAsync();
     }
 }
 

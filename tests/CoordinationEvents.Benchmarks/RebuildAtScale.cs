@@ -27,7 +27,7 @@ public static partial class RebuildAtScale
     {
         await using var db = await server.CreateServiceStoreAsync("bench_rebuild");
         var units = BenchUnits.Grown();
-        await BenchUnits.InsertAsync(db.DataSource, units);
+        await BenchUnits.InsertAsync(db.Store, units);
         Log.Line($"rebuild at {Format.Size(size)}: generating {size:N0} activities by Marten's bulk COPY, no service running");
         var generate = Stopwatch.StartNew();
         var cpu = meter.Take();

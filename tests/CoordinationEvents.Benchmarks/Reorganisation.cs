@@ -45,13 +45,7 @@ public static class ReorganisationBench
         lines.Add(await QueryP99Async(service, straddling, options.QueryRepetitions, "before the reorganisation"));
 
         var districts = BenchUnits.Seed.Where(u => u.ParentId == Province && u.Type == UnitTypes.District).Take(2).Select(u => u.UnitId).ToArray();
-        var body = JsonSerializer.Serialize(new
-        {
-            reorganisationId = "bench-merge-" + DateTime.UtcNow.ToString("HHmmss"),
-            title = "Bench: two districts merged (illustrative)",
-            effectiveFrom = "2022-01-01",
-            changes = new object[] { new { op = "merge", unitIds = districts, into = districts[0] } },
-        });
+        var body = ScaleFigures.MergeBody("bench-merge-" + DateTime.UtcNow.ToString("HHmmss"), BenchUnits.Seed, districts);
         var watch = Stopwatch.StartNew();
         using var posted = await service.Admin.PostAsync("api/v1/reorganisations", new StringContent(body, Encoding.UTF8, "application/json"));
         var answer = await posted.Content.ReadAsStringAsync();

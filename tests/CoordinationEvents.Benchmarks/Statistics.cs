@@ -67,7 +67,7 @@ public static class StatisticsBench
         await using var db = await server.CreateServiceStoreAsync("bench_stats");
         var dataSource = db.DataSource;
         var units = BenchUnits.Grown();
-        await BenchUnits.InsertAsync(dataSource, units);
+        await BenchUnits.InsertAsync(db.Store, units);
         Log.Line($"statistics: {units.Count} units in 4 provinces; sizes {string.Join(", ", options.StatisticsSizes.Select(Format.Size))}");
         var sizes = new List<SizeResult>();
         RebuildResult? rebuild = null;
@@ -167,6 +167,15 @@ public static class StatisticsBench
                     sizes.Add(new SizeResult(size, countMs, rebuilt, generateSeconds, catchUp.Elapsed.TotalSeconds, When: SizeResult.AfterRebuild));
                     await Publish();
                 }
+
+                // Issues 17, 18 and 21's figures on this data (the reorganisation only at the largest size: it changes the tree).
+                results.InProgress = $"the issues' figures at {Format.Size(size)}";
+                foreach (var line in await ScaleFigures.RunAsync(service, size, size == options.StatisticsSizes.Max(), options.QueryRepetitions, results))
+                {
+                    Log.Line(line);
+                    results.Notes.Add(line);
+                }
+                await Publish();
             }
         }
         finally

@@ -30,6 +30,9 @@ public sealed record ActivityView
     public string? RetractionReason { get; init; }
     public ActivityContent Content { get; init; } = null!;
 
+    /// <summary>Its table, for the readers that read it in SQL (its indexed columns: <c>unit_id</c>, <c>kind</c>, <c>occurred_on</c>).</summary>
+    public const string TableName = "mt_doc_activityview";
+
     /// <summary>The write model's state (what <see cref="Activity.Decide"/> judges a command on), read from this document.</summary>
     public Activity State() => new(Id, Version, SourceSystem, Content, Status == ActivityStatus.Retracted, RetractionReason);
 

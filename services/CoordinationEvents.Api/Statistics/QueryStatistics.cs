@@ -30,23 +30,27 @@ public static class QueryStatisticsEndpoint
             : await reader.QueryAsync(query, history, ct);
         // `format` is a dimension (a meeting's format), so CSV is asked for with the Accept header only.
         var wantsCsv = http.Request.Headers.Accept.Any(a => a?.Contains("text/csv", StringComparison.OrdinalIgnoreCase) == true);
-        return wantsCsv ? Results.Text(ToCsv(result), "text/csv; charset=utf-8", Encoding.UTF8) : TypedResults.Ok(result);
+        return wantsCsv
+            ? Results.Stream(body => WriteCsvAsync(result, body, http.RequestAborted), "text/csv; charset=utf-8")
+            : TypedResults.Ok(result);
     }
 
-    /// <summary>The rows as CSV: the groupBy keys, then every metric that any row has, in catalog order.</summary>
-    public static string ToCsv(StatisticsResponse result)
+    /// <summary>
+    /// The rows as CSV, written to the answer as they are formatted (never as one string): the groupBy keys, then every
+    /// metric that any row has, in catalog order.
+    /// </summary>
+    static async Task WriteCsvAsync(StatisticsResponse result, Stream body, CancellationToken ct)
     {
         var metrics = KindCatalog.MetricNames.Where(m => result.Rows.Any(r => r.Metrics.ContainsKey(m))).ToArray();
         if (result.Rows.Count == 0) metrics = KindCatalog.MetricNames.Where(result.Totals.ContainsKey).ToArray();
-        var csv = new StringBuilder();
-        csv.AppendLine(string.Join(',', result.GroupBy.Concat(metrics).Select(Escape)));
+        await using var csv = new StreamWriter(body, new UTF8Encoding(false), 16 * 1024) { NewLine = "\n" };
+        await csv.WriteLineAsync(string.Join(',', result.GroupBy.Concat(metrics).Select(Escape)).AsMemory(), ct);
         var rows = result.GroupBy.Count == 0
             ? [new StatisticsRow(new Dictionary<string, string?>(), result.Totals)]
             : result.Rows;
         foreach (var row in rows)
-            csv.AppendLine(string.Join(',', result.GroupBy.Select(g => Escape(row.Key.GetValueOrDefault(g) ?? ""))
-                .Concat(metrics.Select(m => row.Metrics.GetValueOrDefault(m).ToString(CultureInfo.InvariantCulture)))));
-        return csv.ToString();
+            await csv.WriteLineAsync(string.Join(',', result.GroupBy.Select(g => Escape(row.Key.GetValueOrDefault(g) ?? ""))
+                .Concat(metrics.Select(m => row.Metrics.GetValueOrDefault(m).ToString(CultureInfo.InvariantCulture)))).AsMemory(), ct);
     }
 
     static string Escape(string value) =>

@@ -12,26 +12,26 @@ namespace CoordinationEvents.Api.Statistics;
 /// append sets to the appending transaction's start) and the unit tree as recorded by then (the unit changes with
 /// <see cref="UnitEvent.RecordedAt"/> at or before it).
 /// <para>
-/// Design: a replay of the query's scope, no bitemporal cells. The scope's activity streams are folded up to the
-/// instant by the rebuild's own set-based fill (<see cref="StatisticsProjection.FillSql"/>, bounded by the instant
-/// and restricted to the candidate streams) into two scratch UNLOGGED tables, and the normal
-/// <see cref="StatisticsReader.QueryAsync"/> reads them: the answer is formed exactly as the live one, and it is exact
-/// by construction (the consistency check already holds the fill to the projection). Bitemporal cells would keep a
-/// version of every cell per change (every correction, every late post) and cost every write; this costs only the
-/// reads that ask for it.
+/// Design: a replay of the query's scope, no bitemporal cells. The scope's activities, as they were at the instant,
+/// are folded by the rebuild's own set-based fill (<see cref="StatisticsProjection.FillSql"/> with <c>asOf</c>) into two
+/// scratch UNLOGGED tables, and the normal <see cref="StatisticsReader.QueryAsync"/> reads them: the answer is formed
+/// exactly as the live one, and it is exact by construction (the consistency check already holds the fill to the
+/// projection). Bitemporal cells would keep a version of every cell per change (every correction, every late post)
+/// and cost every write; this costs only the reads that ask for it.
 /// </para>
 /// <para>
-/// The candidate streams: those whose current <see cref="ActivityView"/> unit (its duplicated, indexed
-/// <c>unit_id</c>) is one that counted for the query's unit on some day as the tree was known at the instant (the
-/// <see cref="UnitHistory.Ancestry"/> spans with that ancestor, or a carried unit with lineage), plus those that a
-/// correction recorded after the instant may have moved out of them: the corrections with a timestamp after the
-/// instant, found by a range scan of the event sequence from the first event recorded
-/// <see cref="AppendMargin"/> before the instant (a binary search over the sequence's primary key: ~20 probes).
-/// Every stream whose content at the instant counted is among the candidates: either it has not changed unit since
-/// (its view's unit counts) or a correction after the instant changed it (and is found). Events with a timestamp
-/// after the instant were appended by transactions that began after it, so their sequence numbers were taken after it:
-/// the scan from the margin finds them all provided no appending transaction stays open longer than the margin (the
-/// service's appends commit in milliseconds).
+/// What an activity was at the instant: the activities with an event recorded after it are found by a range scan of
+/// the event sequence from the first event recorded <see cref="AppendMargin"/> before the instant (a binary search
+/// over the sequence's primary key: ~20 probes). Events with a timestamp after the instant were appended by
+/// transactions that began after it, so their sequence numbers were taken after it: the scan from the margin finds
+/// them all provided no appending transaction stays open longer than the margin (the service's appends commit in
+/// milliseconds). Those few are replayed from their events recorded by then. Every other activity has not changed
+/// since, so its inline document (<see cref="ActivityView"/>) is what it was: those of the units that counted for the
+/// query's unit on some day, as the tree was known at the instant (the <see cref="UnitHistory.Ancestry"/> spans with
+/// that ancestor, or a carried unit with lineage), read by the document's indexed <c>unit_id</c>. An activity that a
+/// later correction moved into or out of those units is among the replayed. So the cost follows the scope and the
+/// changes since the instant, not the whole event table (a district at 100k: from about 1 s when every event of the
+/// store was scanned twice per answer).
 /// </para>
 /// </summary>
 public static class StatisticsAsOf
@@ -89,8 +89,8 @@ public static class StatisticsAsOf
             await using (var connection = await db.OpenConnectionAsync(ct))
             {
                 history = await HistoryAtAsync(connection, asOf, VietnamCalendar.Today(clock), ct);
-                var streams = query.UnitId is null ? null : await CandidateStreamsAsync(connection, CountedUnits(query, history), asOf, ct);
-                await FillAsync(connection, cells, stocks, history, asOf, streams, ct);
+                var units = query.UnitId is null ? null : CountedUnits(query, history);
+                await FillAsync(connection, cells, stocks, history, asOf, units, await ChangedStreamsAsync(connection, asOf, ct), ct);
             }
             var result = await reader.QueryAsync(query, history, ct, (cells, stocks));
             return result with { AsOf = asOf };
@@ -121,18 +121,16 @@ public static class StatisticsAsOf
     }
 
     /// <summary>
-    /// The streams whose content at <paramref name="asOf"/> may have been in <paramref name="units"/>: those in them now,
-    /// and those a correction recorded after the instant may have moved (see the class's remarks).
+    /// The activities with an event recorded after <paramref name="asOf"/> (recorded, corrected or retracted since): a
+    /// range scan of the event sequence from the first event recorded <see cref="AppendMargin"/> before the instant.
     /// </summary>
-    public static async Task<Guid[]> CandidateStreamsAsync(NpgsqlConnection connection, string[] units, DateTimeOffset asOf, CancellationToken ct)
+    public static async Task<Guid[]> ChangedStreamsAsync(NpgsqlConnection connection, DateTimeOffset asOf, CancellationToken ct)
     {
         var from = await FirstSequenceAfterAsync(connection, asOf - AppendMargin, ct);
         await using var cmd = new NpgsqlCommand($"""
-            select id from mt_doc_activityview where unit_id = any($1)
-            union
-            select stream_id from mt_events where seq_id >= $2 and timestamp > $3 and type = '{ActivityEventTypes.Corrected}'
+            select distinct stream_id from mt_events
+            where seq_id >= $1 and timestamp > $2 and type in ({string.Join(", ", ActivityEventTypes.All.Select(t => $"'{t}'"))})
             """, connection);
-        cmd.Parameters.AddWithValue(units);
         cmd.Parameters.AddWithValue(from);
         cmd.Parameters.AddWithValue(asOf.ToUniversalTime()); // Npgsql writes timestamptz from UTC only
         var streams = new List<Guid>();
@@ -171,10 +169,11 @@ public static class StatisticsAsOf
 
     /// <summary>
     /// Creates the scratch tables (UNLOGGED, the projection's shape) and fills them with the cells and stock rows of the
-    /// <paramref name="streams"/> (null: all) as recorded up to <paramref name="asOf"/>, in one transaction.
+    /// activities of <paramref name="units"/> (null: all) as recorded up to <paramref name="asOf"/>, in one transaction:
+    /// those unchanged since from their documents, the <paramref name="changed"/> ones from their events.
     /// </summary>
     static async Task FillAsync(NpgsqlConnection connection, string cells, string stocks, UnitHistory history, DateTimeOffset asOf,
-        Guid[]? streams, CancellationToken ct)
+        string[]? units, Guid[] changed, CancellationToken ct)
     {
         await using var tx = await connection.BeginTransactionAsync(ct);
         await using (var create = new NpgsqlCommand($"""
@@ -188,7 +187,8 @@ public static class StatisticsAsOf
             await using var fill = new NpgsqlCommand(StatisticsProjection.FillSql(cells, stocks, part, asOf: true), connection, tx) { CommandTimeout = 0 };
             StatisticsProjection.AddFillParameters(fill, long.MaxValue, ancestry);
             fill.Parameters.AddWithValue(asOf.ToUniversalTime());
-            fill.Parameters.Add(new NpgsqlParameter { Value = streams is null ? DBNull.Value : streams, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid });
+            fill.Parameters.Add(new NpgsqlParameter { Value = units is null ? DBNull.Value : units, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            fill.Parameters.Add(new NpgsqlParameter { Value = changed, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid });
             await fill.ExecuteNonQueryAsync(ct);
         }
         await using (var analyze = new NpgsqlCommand($"analyze {cells}; analyze {stocks}", connection, tx)) await analyze.ExecuteNonQueryAsync(ct);

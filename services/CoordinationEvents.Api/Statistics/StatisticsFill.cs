@@ -52,9 +52,6 @@ public sealed partial class StatisticsProjection
     /// </summary>
     public static string FillSql(string cells, string? stocks, FillPart part, bool asOf = false)
     {
-        // As known at an instant (StatisticsAsOf): the events recorded up to $7 (mt_events.timestamp), of the streams $8 (null: all).
-        var known = asOf ? " and e.timestamp <= $7 and ($8::uuid[] is null or e.stream_id = any($8))" : "";
-        var knownNext = asOf ? " and n.timestamp <= $7" : "";
         static string Number(MetricDefinition m) => m.Type == MetricType.Decimal
             ? $"coalesce(round((c.details->>'{m.Name}')::numeric * {DecimalScale}), 0)::bigint"
             : $"coalesce((c.details->>'{m.Name}')::numeric, 0)::bigint";
@@ -81,13 +78,30 @@ public sealed partial class StatisticsProjection
             """;
         return $"""
             with
+            {(asOf ? $"""
+            -- As known at the instant $7 (StatisticsAsOf): an activity with no event recorded after it ($9 lists those
+            -- that have one) was then what its document says now, so its document stands for its latest event (of
+            -- the units $8, null: all); one changed after it is replayed: its latest event recorded by then.
+            latest as (
+                select v.id as stream_id,
+                       case when v.data->>'status' = '{ActivityStatus.Retracted}' then '{ActivityEventTypes.Retracted}' else '{ActivityEventTypes.Recorded}' end as type,
+                       v.data
+                from {ActivityView.TableName} v
+                where ($8::text[] is null or v.unit_id = any($8)) and not (v.id = any($9))
+                union all
+                select e.stream_id, e.type, e.data from mt_events e
+                where e.stream_id = any($9) and e.seq_id <= $1 and e.type in ({types}) and e.timestamp <= $7
+                  and not exists (select from mt_events n where n.stream_id = e.stream_id and n.version = e.version + 1
+                                  and n.seq_id <= $1 and n.type in ({types}) and n.timestamp <= $7)),
+            """ : $"""
             -- Each activity's latest event: the one with no successor below the horizon (a hash anti-join on
             -- narrow keys, where sorting every event with its data by stream would spill).
             latest as (
                 select e.stream_id, e.type, e.data from mt_events e
-                where e.seq_id <= $1 and e.type in ({types}){known}
+                where e.seq_id <= $1 and e.type in ({types})
                   and not exists (select from mt_events n where n.stream_id = e.stream_id and n.version = e.version + 1
-                                  and n.seq_id <= $1 and n.type in ({types}){knownNext})),
+                                  and n.seq_id <= $1 and n.type in ({types}))),
+            """)}
             -- The activities that count, their figures read out of the json once; keys compare bytewise.
             r as materialized (
                 select c.stream_id, c.unit_id collate "C", c.day, c.kind collate "C", {Dim(0)} collate "C" as d1, {Dim(1)} collate "C" as d2,

@@ -60,6 +60,18 @@ public sealed class AsOfTests(ApiFactory api, ITestOutputHelper output) : IClass
         var b = await Record(new("asof-b", "don-dao-san", "2024-04-01", 1, 7));
         var c = await Record(new("asof-c", "don-ma-lu-thang", "2024-05-01", 3, 12));
         var d = await Record(new("asof-d", "sin-ho", "2024-02-01", 4, 20));
+        async Task Correct((Guid Id, Patrol Patrol) activity, Patrol now, int version = 1)
+        {
+            var put = await reporter.PutJsonAsync($"/api/v1/activities/{activity.Id}", now.Body, $"\"{version}\"");
+            Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+        }
+        // Before the instant too: f corrected (another post, another figure) and g retracted; neither changes after it,
+        // so asOf reads them as they are now (their documents), where a, b and d are replayed from their events.
+        var f = await Record(new("asof-f", "don-ma-lu-thang", "2024-07-01", 1, 5));
+        var fCorrected = f.Patrol with { UnitId = "don-dao-san", Patrols = 6 };
+        await Correct(f, fCorrected);
+        var g = await Record(new("asof-g", "don-dao-san", "2024-08-01", 7, 70));
+        Assert.Equal(HttpStatusCode.OK, (await reporter.DeleteJsonAsync($"/api/v1/activities/{g.Id}", """{"reason":"nhập nhầm"}""")).StatusCode);
         await api.WaitForProjectionsAsync();
 
         // The instant: a report issued now (its issuedAt), the figures frozen at it.
@@ -71,22 +83,18 @@ public sealed class AsOfTests(ApiFactory api, ITestOutputHelper output) : IClass
         await Task.Delay(20);
 
         // After it: a (phong-tho) corrected into sin-ho with another figure, b retracted, d moved into phong-tho, e posted late.
-        async Task Correct((Guid Id, Patrol Patrol) activity, Patrol now)
-        {
-            var put = await reporter.PutJsonAsync($"/api/v1/activities/{activity.Id}", now.Body, "\"1\"");
-            Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
-        }
         await Correct(a, a.Patrol with { UnitId = "sin-ho", Patrols = 9 });
         Assert.Equal(HttpStatusCode.OK, (await reporter.DeleteJsonAsync($"/api/v1/activities/{b.Id}", """{"reason":"ghi trùng"}""")).StatusCode);
         await Correct(d, d.Patrol with { UnitId = "don-dao-san" });
         var e = await Record(new("asof-e", "don-ma-lu-thang", "2024-06-01", 5, 30));
         await api.WaitForProjectionsAsync();
 
-        // Computed here: at the instant, phong-tho had a, b, c and sin-ho had d; now phong-tho has c, d, e and sin-ho a (9 patrols).
-        Assert.Equal(Expected([a.Patrol, b.Patrol, c.Patrol]), Totals(await Statistics("phong-tho", instant)));
+        // Computed here: at the instant, phong-tho had a, b, c, f (corrected) and sin-ho had d; now phong-tho has c, d, e,
+        // f and sin-ho a (9 patrols); g counts nowhere.
+        Assert.Equal(Expected([a.Patrol, b.Patrol, c.Patrol, fCorrected]), Totals(await Statistics("phong-tho", instant)));
         Assert.Equal(Expected([d.Patrol]), Totals(await Statistics("sin-ho", instant)));
-        Assert.Equal(Expected([a.Patrol, b.Patrol, c.Patrol, d.Patrol]), Totals(await Statistics("lai-chau", instant)));
-        Assert.Equal(Expected([c.Patrol, d.Patrol with { UnitId = "don-dao-san" }, e.Patrol]), Totals(await Statistics("phong-tho")));
+        Assert.Equal(Expected([a.Patrol, b.Patrol, c.Patrol, d.Patrol, fCorrected]), Totals(await Statistics("lai-chau", instant)));
+        Assert.Equal(Expected([c.Patrol, d.Patrol with { UnitId = "don-dao-san" }, e.Patrol, fCorrected]), Totals(await Statistics("phong-tho")));
         Assert.Equal(Expected([a.Patrol with { Patrols = 9 }]), Totals(await Statistics("sin-ho")));
         var echoed = await Statistics("phong-tho", instant);
         Assert.Equal(issuedAt, echoed.GetProperty("asOf").GetDateTimeOffset());
@@ -94,12 +102,12 @@ public sealed class AsOfTests(ApiFactory api, ITestOutputHelper output) : IClass
         var byUnit = await analyst.GetFromJsonAsync<JsonElement>($"/api/v1/statistics?unitId=phong-tho&{Period}&groupBy=unit&asOf={Uri.EscapeDataString(instant)}");
         var rows = byUnit.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("key").GetProperty("unit").GetString()!,
             r => r.GetProperty("metrics").GetProperty("patrols").GetDecimal());
-        Assert.Equal(new Dictionary<string, decimal> { ["don-ma-lu-thang"] = 5, ["don-dao-san"] = 1 }, rows);
+        Assert.Equal(new Dictionary<string, decimal> { ["don-ma-lu-thang"] = 5, ["don-dao-san"] = 7 }, rows);
 
         // The live report asOf the issue time has the issued report's lines; without asOf, today's.
         var report = await analyst.GetFromJsonAsync<JsonElement>($"/api/v1/reports/review?unitId=phong-tho&{Period}&asOf={Uri.EscapeDataString(instant)}");
         Assert.Equal(Lines(issued), Lines(report));
-        Assert.Contains(Lines(issued), l => l.StartsWith("Tổ chức tuần tra 6 lần/29 lượt", StringComparison.Ordinal));
+        Assert.Contains(Lines(issued), l => l.StartsWith("Tổ chức tuần tra 12 lần/34 lượt", StringComparison.Ordinal));
         var live = await analyst.GetFromJsonAsync<JsonElement>($"/api/v1/reports/review?unitId=phong-tho&{Period}");
         Assert.NotEqual(Lines(issued), Lines(live));
         // An unencoded '+' (read as a space) is the same instant.
@@ -111,7 +119,7 @@ public sealed class AsOfTests(ApiFactory api, ITestOutputHelper output) : IClass
         Assert.Empty(Totals(await analyst.GetFromJsonAsync<JsonElement>($"/api/v1/statistics?{Period}&asOf=2020-01-01")));
 
         // Without a unit (every stream replayed), at the instant: everything recorded before it.
-        Assert.Equal(Expected([a.Patrol, b.Patrol, c.Patrol, d.Patrol]), Totals(await analyst.GetFromJsonAsync<JsonElement>($"/api/v1/statistics?{Period}&asOf={Uri.EscapeDataString(instant)}")));
+        Assert.Equal(Expected([a.Patrol, b.Patrol, c.Patrol, d.Patrol, fCorrected]), Totals(await analyst.GetFromJsonAsync<JsonElement>($"/api/v1/statistics?{Period}&asOf={Uri.EscapeDataString(instant)}")));
 
         // No scratch table is left behind.
         Assert.Equal(0, await api.ScalarAsync("select count(*) from pg_tables where tablename like 'stat_asof_%'"));
