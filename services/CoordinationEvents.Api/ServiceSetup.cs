@@ -33,6 +33,8 @@ public static class ServiceSetup
         builder.AddTelemetry();
         var telemetry = Telemetry.Enabled(builder.Configuration);
         services.AddSingleton(TimeProvider.System);
+        // Memory given back once a load is over (Core/IdleMemory.cs, README "Memory").
+        services.AddHostedService<IdleMemory>();
         services.AddSingleton(sp => CreateDataSource(sp.GetRequiredService<IConfiguration>().GetConnectionString(ConnectionStringName)
             ?? throw new InvalidOperationException(
                 $"No connection string: set ConnectionStrings:{ConnectionStringName} (environment ConnectionStrings__{ConnectionStringName}). `make run` sets one up for you.")));

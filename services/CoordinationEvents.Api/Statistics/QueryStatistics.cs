@@ -16,7 +16,7 @@ namespace CoordinationEvents.Api.Statistics;
 public static class QueryStatisticsEndpoint
 {
     [WolverineGet("/api/v1/statistics", Name = "Statistics"), Authorize(Policy = Policies.Read), Tags("Statistics")]
-    [EnableRateLimiting(ExpensiveReads.Policy)]
+    [EnableRateLimiting(ExpensiveReads.Policy), LightStatistics]
     [EndpointSummary("Figures for a unit's subtree and a period (from, to inclusive), optionally by kind, and grouped by kind, unit, year, quarter, month or a dimension. Any dimension name filters (comma-separated values). Accept: text/csv gives the rows as CSV.")]
     [EndpointDescription("Example: ?from=2019-01-01&to=2024-06-30&unitId=phong-tho&kind=patrol,crime-bust&groupBy=kind,year&category=drugs")]
     [ProducesResponseType<StatisticsResponse>(200, "application/json", "text/csv")]
@@ -56,3 +56,24 @@ public static class QueryStatisticsEndpoint
     static string Escape(string value) =>
         value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
 }
+
+/// <summary>
+/// A statistics query is light (the light lane of <see cref="ExpensiveReads"/>) when its query string alone shows
+/// little work: no <c>asOf</c> (a replay) and no <c>lineage</c>, a period of at most 10 years, no dimension in
+/// <c>groupBy</c>, <c>groupBy=unit</c> only under a <c>unitId</c>, and at most 10 years by month (by kind, or not).
+/// A dashboard's questions and a district's figures by year are light; all of time by month and unit is not.
+/// </summary>
+public sealed class LightStatisticsAttribute : ReadWeightAttribute
+{
+    public override bool IsLight(HttpRequest request)
+    {
+        var q = request.Query;
+        if (q.ContainsKey(StatisticsAsOf.Parameter) || q.ContainsKey("lineage")) return false;
+        if (!VietnamCalendar.TryParse(q["from"].ToString(), out var from) || !VietnamCalendar.TryParse(q["to"].ToString(), out var to)) return false;
+        if (to < from || to.DayNumber - from.DayNumber > 3_660) return false;
+        var groupBy = q["groupBy"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (groupBy.Any(KindCatalog.DimensionNames.Contains)) return false;
+        return !groupBy.Contains(StatisticsQuery.Unit) || q["unitId"].ToString().Length > 0;
+    }
+}
+
