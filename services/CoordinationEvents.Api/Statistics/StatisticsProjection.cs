@@ -221,14 +221,17 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
     /// <summary>The batch's sums added to their cells; one writer (the daemon runs the projection's shard on one node), so no ordering against deadlocks.</summary>
     static readonly string AddToCellsSql = $"""
         insert into {Cells} as c (unit_id, period, bucket, kind, d1, d2, {string.Join(", ", SlotNumbers.Select(i => $"v{i}"))})
-        select * from unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[], {string.Join(", ", SlotNumbers.Select(_ => "?::bigint[]"))})
+        select * from unnest(?::text[], ?::bpchar[], ?::date[], ?::text[], ?::text[], ?::text[], {string.Join(", ", SlotNumbers.Select(_ => "?::bigint[]"))})
         on conflict (unit_id, period, bucket, kind, d1, d2) do update set
             {string.Join(", ", SlotNumbers.Select(i => $"v{i} = c.v{i} + excluded.v{i}"))}
         """;
 
-    /// <summary>The cells that the batch left holding only zeros.</summary>
+    /// <summary>
+    /// The cells that the batch left holding only zeros. The period comes as <c>bpchar</c>, the column's type: compared as
+    /// text it would leave the key's index after <c>unit_id</c> and scan every cell of the unit.
+    /// </summary>
     static readonly string DeleteEmptiedCellsSql = $"""
-        delete from {Cells} c using unnest(?::text[], ?::text[], ?::date[], ?::text[], ?::text[], ?::text[]) as k(unit_id, period, bucket, kind, d1, d2)
+        delete from {Cells} c using unnest(?::text[], ?::bpchar[], ?::date[], ?::text[], ?::text[], ?::text[]) as k(unit_id, period, bucket, kind, d1, d2)
         where c.unit_id = k.unit_id and c.period = k.period and c.bucket = k.bucket and c.kind = k.kind and c.d1 = k.d1 and c.d2 = k.d2 and c.v0 = 0
         """;
 

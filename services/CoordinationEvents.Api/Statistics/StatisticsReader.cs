@@ -140,14 +140,16 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
                 }
         }
         // Without a dimension filter or a dimension in groupBy, a kind's cells are summed over their dimensions
-        // in the database: fewer rows to read back (a district by month: 2,466 rows become 936).
+        // in the database: fewer rows to read back (a district by month: 2,466 rows become 936). The periods go as
+        // bpchar, the column's type: as text the comparison left the key's index after unit_id, and a province's
+        // 6-year total at 1M read every one of its 90k cells (430 ms instead of 6 ms).
         async Task ReadFlowsAsync()
         {
             if (rangePiece.Count == 0) return;
             await using var cmd = db.CreateCommand($"""
                 select r.piece, c.kind, {(q.NeedsDimensions ? "c.d1, c.d2" : "'', ''")}, {(timed ? "width_bucket(c.bucket, $7::date[])" : "0")},
                        {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(c.v{i})"))}
-                from unnest($1::int[], $2::text[], $3::text[], $4::date[], $5::date[]) as r(piece, unit_id, period, first_day, last_day)
+                from unnest($1::int[], $2::text[], $3::bpchar[], $4::date[], $5::date[]) as r(piece, unit_id, period, first_day, last_day)
                 join {cellsTable} c on c.unit_id = r.unit_id and c.period = r.period and c.bucket between r.first_day and r.last_day
                 where ($6::text[] is null or c.kind = any($6))
                 group by 1, 2, 3, 4, 5
