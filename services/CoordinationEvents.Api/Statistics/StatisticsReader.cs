@@ -289,22 +289,43 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
     };
 
     /// <summary>
-    /// Each unit's declarations that are the latest within a run of period ends, read in one pass: a declaration
-    /// falls to the first end on or after its day (<c>width_bucket</c> over the sorted ends), and of those that fall
-    /// to the same end only the latest is kept. A unit's stock at end k is then its last such declaration at or
-    /// before k. The database reads each declaration once, whatever the number of ends (it used to be probed once
-    /// per unit and end: 583,200 probes for 243 units by month over 200 years).
+    /// Up to this many (unit, period end) pairs, each pair's latest declaration is probed in the index
+    /// (<c>unit_id, occurred_on, recorded_at, activity_id</c>, read backwards: one short descent each); past it, the
+    /// declarations are read in one pass. A probe costs the same at any size; the pass reads every declaration of the
+    /// units, which grows with the years of data (a province at 1M: 7,500 of them sorted for one total).
+    /// </summary>
+    const int MaxStockProbes = 4_000;
+
+    /// <summary>
+    /// Each unit's declarations that are the latest within a run of period ends: for each unit, a list of (the index of
+    /// a period end, the declaration in force there) in the order of the ends. A unit's stock at end k is then its last
+    /// such declaration at or before k. Few pairs are probed one by one (<see cref="MaxStockProbes"/>); many are read
+    /// in one pass: a declaration falls to the first end on or after its day (<c>width_bucket</c> over the sorted
+    /// ends), and of those that fall to the same end only the latest is kept, so the database reads each declaration
+    /// once, whatever the number of ends (it used to be probed once per unit and end: 583,200 probes for 243 units by
+    /// month over 200 years).
     /// </summary>
     async Task<Dictionary<string, List<(int End, decimal[] Values)>>> LatestStocksAsync(string stocksTable, DateOnly[] ends, string[] units, CancellationToken ct)
     {
         var slots = Enumerable.Range(1, StatisticsProjection.Slots - 1).ToArray();
-        await using var cmd = db.CreateCommand($"""
-            select distinct on (s.unit_id, s.at) s.unit_id, s.at, {string.Join(", ", slots.Select(i => $"s.v{i}"))}
-            from (select d.*, width_bucket(d.occurred_on - 1, $1::date[]) as at
-                  from {stocksTable} d
-                  where d.unit_id = any($2) and d.occurred_on <= $3) s
-            order by s.unit_id, s.at, s.occurred_on desc, s.recorded_at desc, s.activity_id desc
-            """);
+        var values = string.Join(", ", slots.Select(i => $"s.v{i}"));
+        await using var cmd = db.CreateCommand((long)units.Length * ends.Length <= MaxStockProbes
+            ? $"""
+              select u.unit_id, e.k::int - 1, {values}
+              from unnest($2::text[]) as u(unit_id)
+              cross join unnest($1::date[]) with ordinality as e(day, k)
+              cross join lateral (
+                  select d.* from {stocksTable} d where d.unit_id = u.unit_id and d.occurred_on <= e.day
+                  order by d.occurred_on desc, d.recorded_at desc, d.activity_id desc limit 1) s
+              order by 1, 2
+              """
+            : $"""
+              select distinct on (s.unit_id, s.at) s.unit_id, s.at, {values}
+              from (select d.*, width_bucket(d.occurred_on - 1, $1::date[]) as at
+                    from {stocksTable} d
+                    where d.unit_id = any($2) and d.occurred_on <= $3) s
+              order by s.unit_id, s.at, s.occurred_on desc, s.recorded_at desc, s.activity_id desc
+              """);
         cmd.Parameters.AddWithValue(ends);
         cmd.Parameters.AddWithValue(units);
         cmd.Parameters.AddWithValue(ends[^1]);
@@ -314,10 +335,11 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         {
             var unit = reader.GetString(0);
             if (!result.TryGetValue(unit, out var list)) result[unit] = list = [];
-            var values = new decimal[StatisticsProjection.Slots];
-            foreach (var i in slots) values[i] = reader.GetInt64(1 + i);
-            // width_bucket counts the ends before the day: the index of the first end on or after it.
-            list.Add((reader.GetInt32(1), values));
+            var declared = new decimal[StatisticsProjection.Slots];
+            foreach (var i in slots) declared[i] = reader.GetInt64(1 + i);
+            // The index of the end: probed, that end's; in one pass, width_bucket's count of the ends before the day,
+            // the index of the first end on or after it.
+            list.Add((reader.GetInt32(1), declared));
         }
         return result;
     }

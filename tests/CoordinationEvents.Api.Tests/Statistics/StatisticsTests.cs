@@ -119,6 +119,9 @@ public sealed class StatisticsTests(StatisticsFixture fixture) : IClassFixture<S
     [InlineData("2020-02-29", "2020-02-29", null, "", "")]
     [InlineData("2019-01-01", "2024-12-31", "lai-chau", "crime-bust", "category,outcome")]
     [InlineData("2019-01-01", "2024-12-31", "lai-chau", "self-management", "unit,quarter")]
+    // Many (unit, period end) pairs: the stocks are read in one pass rather than probed pair by pair.
+    [InlineData("1990-01-01", "2099-12-31", "lai-chau", "self-management", "unit,month")]
+    [InlineData("1990-01-01", "2099-12-31", null, "", "year")]
     public async Task Known_queries_equal_the_independent_computation(string from, string to, string? unit, string kinds, string groupBy)
     {
         var q = new Dataset.Query(DateOnly.Parse(from, CultureInfo.InvariantCulture), DateOnly.Parse(to, CultureInfo.InvariantCulture), unit,
