@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CoordinationEvents.Api.Activities;
+using CoordinationEvents.Api.Tests.Activities;
 using CoordinationEvents.Api.Tests.Infrastructure;
 using CoordinationEvents.Testing;
 using Npgsql;
@@ -298,6 +299,28 @@ public sealed class ReorganisationKillTests(ITestOutputHelper output)
                     .ToDictionary(g => g.Key, g => (decimal)g.Count());
                 Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), rows.OrderBy(e => e.Key, StringComparer.Ordinal));
             }
+            // The message may have been handled on A without Wolverine marking it so before the kill: its stored copy
+            // is still owned by A's node, and B handles it again once Wolverine finds that node dead (Balanced mode: its
+            // node record is ejected after StaleNodeTimeout, a minute by default; then the inbox recovery). Handled
+            // twice, it must change nothing: the restatement is asked for once per change.
+            if (await ScalarAsync(database, IncomingSql) > 0)
+            {
+                var doneAt = await ScalarAsync(database, $"select (extract(epoch from done_at) * 1000000)::bigint from organisation_restates where change_id = 'reorganisation:{ReformId}'");
+                var figures = await analyst.GetStringAsync($"api/v1/statistics?{period}&unitId=lai-chau&groupBy=unit,month");
+                var since = Stopwatch.StartNew();
+                while (await ScalarAsync(database, IncomingSql) > 0)
+                {
+                    if (since.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException($"Wolverine did not take back the dead node's message: {await EnvelopesAsync(database)}");
+                    await Task.Delay(250);
+                }
+                output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: B handled the dead node's message again after {since.Elapsed.TotalSeconds:0.0} s more: {await EnvelopesAsync(database)}");
+                await WaitForProjectionsAsync(adminB, TimeSpan.FromSeconds(60));
+                Assert.Equal(1, await ScalarAsync(database, "select count(*) from organisation_restates"));
+                Assert.Equal(doneAt, await ScalarAsync(database, $"select (extract(epoch from done_at) * 1000000)::bigint from organisation_restates where change_id = 'reorganisation:{ReformId}'"));
+                Assert.Equal(figures, await analyst.GetStringAsync($"api/v1/statistics?{period}&unitId=lai-chau&groupBy=unit,month"));
+                var again = await adminB.GetFromJsonAsync<JsonElement>("api/v1/admin/verify");
+                Assert.True(again.GetProperty("differenceCount").GetInt32() == 0, again.ToString());
+            }
             output.WriteLine($"{watch.Elapsed.TotalSeconds:0.0} s: done");
             passed = true;
         }
@@ -308,6 +331,8 @@ public sealed class ReorganisationKillTests(ITestOutputHelper output)
             foreach (var process in processes) await process.DisposeAsync();
         }
     }
+
+    const string IncomingSql = "select count(*) from wolverine_incoming_envelopes where message_type ilike '%organisationchanged%' and status = 'Incoming'";
 
     static decimal Metric(JsonElement metrics, string name) => metrics.TryGetProperty(name, out var v) ? v.GetDecimal() : 0;
 
@@ -365,5 +390,42 @@ public sealed class ReorganisationKillTests(ITestOutputHelper output)
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"Projections did not catch up: {status}");
             await Task.Delay(50);
         }
+    }
+}
+
+/// <summary>
+/// What the kill test found: a posting system that retries an activity whose answer it lost (the service died after
+/// the commit) must get 200, even when a reorganisation recorded in between ended the activity's unit on its date.
+/// </summary>
+public sealed class RetryAfterLateReorganisationTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task A_retry_of_an_activity_recorded_before_a_late_reorganisation_answers_200_not_400()
+    {
+        using var reporter = api.Reporter;
+        using var admin = api.Admin;
+        static string Patrol(string externalId, string occurredOn, int participants = 8)
+        {
+            var node = JsonNode.Parse(LateReorganisation.Patrol(externalId, "hoang-then", occurredOn))!;
+            node["details"]!["patrolParticipants"] = participants;
+            return node.ToJsonString();
+        }
+        var first = await reporter.PostJsonAsync("/api/v1/activities", Patrol("retry-1", "2025-08-10"));
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var id = (await first.JsonAsync()).GetProperty("activityId").GetString();
+
+        var reform = await admin.PostReorganisationAsync(Reorganisation("retry-reform", "Nghị quyết thử", "2025-07-01",
+            Establish("khong-lao", "Khổng Lào", "commune", "lai-chau"), Merge(["hoang-then", "ban-lang"], "khong-lao")));
+        Assert.True(reform.StatusCode == HttpStatusCode.Created, await reform.Content.ReadAsStringAsync());
+
+        // The same body again: the activity is stored, and counted for Khổng Lào; the retry is told so.
+        var again = await reporter.PostJsonAsync("/api/v1/activities", Patrol("retry-1", "2025-08-10"));
+        Assert.True(again.StatusCode == HttpStatusCode.OK, await again.Content.ReadAsStringAsync());
+        Assert.Equal(id, (await again.JsonAsync()).GetProperty("activityId").GetString());
+        // Other content under that externalId is still a conflict, and a new activity of the ended unit on that day still a 400.
+        await (await reporter.PostJsonAsync("/api/v1/activities", Patrol("retry-1", "2025-08-10", participants: 6))).AssertProblemAsync(409);
+        await (await reporter.PostJsonAsync("/api/v1/activities", Patrol("retry-2", "2025-08-10"))).AssertProblemAsync(400, "unitId");
+        await (await reporter.PostJsonAsync("/api/v1/activities", Patrol("retry-1", "2025-08-11"))).AssertProblemAsync(400, "unitId");
+        Assert.Equal(1, await api.EventCountAsync());
     }
 }
