@@ -67,7 +67,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         var address = new Uri($"http://127.0.0.1:{FreePort()}/");
         var dll = ApiAssembly();
-        var start = new ProcessStartInfo("dotnet")
+        // The dotnet host that runs the tests (the CLI passes it on), else the one on the PATH.
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -101,7 +102,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            await service.WaitReadyAsync(patience ?? TimeSpan.FromSeconds(60));
+            await service.WaitReadyAsync(patience ?? TimeSpan.FromSeconds(120));
         }
         catch
         {
