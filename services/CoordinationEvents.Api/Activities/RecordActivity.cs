@@ -1,5 +1,6 @@
 using CoordinationEvents.Api.Core;
 using CoordinationEvents.Contracts.V1;
+using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -14,8 +15,29 @@ namespace CoordinationEvents.Api.Activities;
 /// </summary>
 public static class RecordActivityEndpoint
 {
-    public static Task<ActivityContent> LoadAsync(ActivityRequest request, UnitDirectory units, TimeProvider clock, CancellationToken ct) =>
-        ActivityBody.CheckAsync(request, units, clock, ct);
+    /// <summary>
+    /// The body checked against the units on its date. A body that fails only because this client already recorded
+    /// its externalId (a retry whose answer was lost) and a reorganisation recorded since ended one of its units is
+    /// checked again as that activity was accepted (<see cref="ActivityBody.CheckAsync"/> with its content): the same
+    /// content then answers 200, as any retry does, never a 400 for an activity that is stored (organisation.md:
+    /// accepted activities are never rejected afterwards). The read model is read (a session of its own, so that the
+    /// endpoint's pipeline has no session to open) only when the first check fails.
+    /// </summary>
+    public static async Task<ActivityContent> LoadAsync(ActivityRequest request, HttpContext http, IDocumentStore store, UnitDirectory units,
+        TimeProvider clock, CancellationToken ct)
+    {
+        try
+        {
+            return await ActivityBody.CheckAsync(request, units, clock, ct);
+        }
+        catch (InputException)
+        {
+            if (Text.Clean(request.ExternalId) is not { Length: > 0 } externalId) throw;
+            await using var session = store.QuerySession();
+            if (await session.LoadAsync<ActivityView>(ActivityIds.For(Caller.From(http.User).Client, externalId), ct) is not { } recorded) throw;
+            return await ActivityBody.CheckAsync(request, units, clock, ct, recorded.Content);
+        }
+    }
 
     [WolverinePost("/api/v1/activities", Name = "RecordActivity"), Authorize(Policy = Policies.Record), Tags("Activities")]
     [EndpointSummary("Record one activity. 201 when new; 200 with the same activityId when the same externalId and content were already recorded by this client; 409 when that externalId holds other content.")]

@@ -15,8 +15,15 @@ namespace CoordinationEvents.Api.Tests.Infrastructure;
 /// that does not conform fails the request (and so the test) with <see cref="OpenApiConformanceException"/>.
 /// Requests to paths the document does not describe (pages, /swagger, /metrics) pass unchecked.
 /// </summary>
-public sealed class OpenApiConformance(WebApplicationFactory<Program> factory) : DelegatingHandler
+public sealed class OpenApiConformance : DelegatingHandler
 {
+    readonly Func<HttpClient> documentClient;
+
+    public OpenApiConformance(WebApplicationFactory<Program> factory) => documentClient = () => factory.Server.CreateClient();
+
+    /// <summary>For a service in another process (Infrastructure/ServiceProcess), at <paramref name="service"/>.</summary>
+    public OpenApiConformance(Uri service) : base(new SocketsHttpHandler()) => documentClient = () => new HttpClient { BaseAddress = service };
+
     // The document is the same for every host of the test run: read once, from the first.
     static Task<Contract>? contract;
     static readonly Lock Gate = new();
@@ -25,7 +32,7 @@ public sealed class OpenApiConformance(WebApplicationFactory<Program> factory) :
     {
         var response = await base.SendAsync(request, cancellationToken);
         Task<Contract> document;
-        lock (Gate) document = contract ??= Contract.LoadAsync(factory);
+        lock (Gate) document = contract ??= Contract.LoadAsync(documentClient);
         var problems = await (await document).CheckAsync(request, response);
         if (problems.Count > 0)
             throw new OpenApiConformanceException(
@@ -38,9 +45,9 @@ public sealed class OpenApiConformance(WebApplicationFactory<Program> factory) :
     {
         readonly ConcurrentDictionary<string, JsonSchema> schemas = new();
 
-        public static async Task<Contract> LoadAsync(WebApplicationFactory<Program> factory)
+        public static async Task<Contract> LoadAsync(Func<HttpClient> documentClient)
         {
-            using var client = factory.Server.CreateClient();
+            using var client = documentClient();
             var document = JsonNode.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"))!.AsObject();
             var operations = new List<(string, Regex, string, JsonObject)>();
             foreach (var (template, item) in document["paths"]!.AsObject())

@@ -2,6 +2,7 @@
 #pragma warning disable
 using CoordinationEvents.Api.Activities;
 using CoordinationEvents.Api.Core;
+using Marten;
 using Microsoft.AspNetCore.Routing;
 using System;
 using System.Linq;
@@ -16,13 +17,15 @@ namespace Internal.Generated.WolverineHandlers
         private readonly Wolverine.Http.WolverineHttpOptions _wolverineHttpOptions;
         private readonly CoordinationEvents.Api.Activities.GroupCommit _groupCommit;
         private readonly CoordinationEvents.Api.Core.UnitDirectory _unitDirectory;
+        private readonly Marten.IDocumentStore _documentStore;
         private readonly System.TimeProvider _timeProvider;
 
-        public POST_api_v1_activities(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Activities.GroupCommit groupCommit, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
+        public POST_api_v1_activities(Wolverine.Http.WolverineHttpOptions wolverineHttpOptions, CoordinationEvents.Api.Activities.GroupCommit groupCommit, CoordinationEvents.Api.Core.UnitDirectory unitDirectory, Marten.IDocumentStore documentStore, System.TimeProvider timeProvider) : base(wolverineHttpOptions)
         {
             _wolverineHttpOptions = wolverineHttpOptions;
             _groupCommit = groupCommit;
             _unitDirectory = unitDirectory;
+            _documentStore = documentStore;
             _timeProvider = timeProvider;
         }
 
@@ -33,7 +36,7 @@ namespace Internal.Generated.WolverineHandlers
             // Strict JSON body
             var activityRequest = await CoordinationEvents.Api.Core.JsonInput.ReadBodyAsync<CoordinationEvents.Contracts.V1.ActivityRequest>(httpContext).ConfigureAwait(false);
 
-            var activityContent = await CoordinationEvents.Api.Activities.RecordActivityEndpoint.LoadAsync(activityRequest, _unitDirectory, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
+            var activityContent = await CoordinationEvents.Api.Activities.RecordActivityEndpoint.LoadAsync(activityRequest, httpContext, _documentStore, _unitDirectory, _timeProvider, httpContext.RequestAborted).ConfigureAwait(false);
             
             // The actual HTTP request handler execution
             var resultsOfCreatedOfActivityWrittenAndOkOfActivityWritten = await CoordinationEvents.Api.Activities.RecordActivityEndpoint.Post(activityContent, httpContext, _groupCommit, _unitDirectory, httpContext.RequestAborted).ConfigureAwait(false);
