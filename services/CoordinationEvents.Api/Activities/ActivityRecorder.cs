@@ -53,7 +53,7 @@ public sealed class ActivityRecorder(IDocumentStore store, UnitDirectory units, 
     public async Task<IReadOnlyList<BatchItemResult>> RecordItemsAsync(IReadOnlyList<ItemInput> items, Caller caller, string? correlationId,
         IDocumentSession? session, CancellationToken ct)
     {
-        var results = new BatchItemResult[items.Count];
+        var results = new BatchItemResult?[items.Count];
         var history = await units.GetKnowingAsync(items.Where(i => i.Body is not null).SelectMany(i => UnitIdsIn(i.Body!.Value)), ct);
         var today = VietnamCalendar.Today(clock);
         var valid = new List<(int Index, RecordRequest Request)>();
@@ -63,6 +63,8 @@ public sealed class ActivityRecorder(IDocumentStore store, UnitDirectory units, 
             if (outcome.IsValid) valid.Add((i, new RecordRequest(outcome.Content, caller.Client, correlationId)));
             else results[i] = new BatchItemResult(i, BatchItemStatus.Invalid, Errors: outcome.Errors);
         }
+
+        await RecheckRecordedAsync(items, results, valid, caller, correlationId, history, today, ct);
 
         var requests = valid.Select(v => v.Request).ToArray();
         var recorded = requests.Length == 0 ? []
@@ -76,7 +78,36 @@ public sealed class ActivityRecorder(IDocumentStore store, UnitDirectory units, 
                 _ => BatchItemStatus.Conflict,
             }, result.ActivityId, result.Version,
             result.Status == RecordStatus.Conflict ? new Dictionary<string, string[]> { ["externalId"] = [ConflictMessage] } : null);
-        return results;
+        return results!;
+    }
+
+    /// <summary>
+    /// Items refused on their units whose externalId this client already recorded (a resend whose answer was lost,
+    /// after a reorganisation recorded since ended one of their units) are checked again as that activity was accepted
+    /// (<see cref="ActivityRules.Check(ActivityRequest, UnitHistory, DateOnly, ActivityContent?)"/> with its content): they then answer duplicate
+    /// (or conflict), as a single post does, never invalid for an activity that is stored (organisation.md: accepted
+    /// activities are never rejected afterwards). The read model is read only when some item was refused.
+    /// </summary>
+    async Task RecheckRecordedAsync(IReadOnlyList<ItemInput> items, BatchItemResult?[] results, List<(int Index, RecordRequest Request)> valid,
+        Caller caller, string? correlationId, UnitHistory history, DateOnly today, CancellationToken ct)
+    {
+        var refused = new Dictionary<int, (ActivityRequest Request, Guid Id)>();
+        for (var i = 0; i < items.Count; i++)
+            if (results[i] is { Status: BatchItemStatus.Invalid } && items[i].Body is { } body
+                && JsonInput.TryRead<ActivityRequest>(body, out var request, out _) && Text.Clean(request.ExternalId) is { Length: > 0 } externalId)
+                refused[i] = (request, ActivityIds.For(caller.Client, externalId));
+        if (refused.Count == 0) return;
+        await using var session = store.QuerySession();
+        var recorded = (await session.LoadManyAsync<ActivityView>(ct, refused.Values.Select(r => r.Id).Distinct())).ToDictionary(v => v.Id);
+        foreach (var (i, (request, id)) in refused)
+        {
+            if (!recorded.TryGetValue(id, out var view)) continue;
+            var outcome = ActivityRules.Check(request, history, today, view.Content);
+            if (!outcome.IsValid || !caller.MayWrite(history, outcome.Content.UnitId, outcome.Content.OccurredOn)) continue;
+            results[i] = null;
+            valid.Add((i, new RecordRequest(outcome.Content, caller.Client, correlationId)));
+        }
+        valid.Sort((a, b) => a.Index.CompareTo(b.Index));
     }
 
     /// <summary>

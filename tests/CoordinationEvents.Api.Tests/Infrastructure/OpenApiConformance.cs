@@ -49,6 +49,10 @@ public sealed class OpenApiConformance : DelegatingHandler
         {
             using var client = documentClient();
             var document = JsonNode.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"))!.AsObject();
+            // A parsed JsonObject fills its members lazily, on first access, and that is not thread-safe: tests ask in
+            // parallel, and a node read by two requests at once once lost its place in its parent (GetPath threw
+            // "Nullable object must have a value"). Every node is read once here, before anyone shares the document.
+            Touch(document);
             var operations = new List<(string, Regex, string, JsonObject)>();
             foreach (var (template, item) in document["paths"]!.AsObject())
                 foreach (var (method, operation) in item!.AsObject())
@@ -59,6 +63,19 @@ public sealed class OpenApiConformance : DelegatingHandler
             operations = operations.OrderBy(o => o.Item3.Count(c => c == '{')).ToList();
             var definitions = (JsonObject)Translate(document["components"]?["schemas"] ?? new JsonObject())!;
             return new Contract(operations, definitions);
+        }
+
+        static void Touch(JsonNode? node)
+        {
+            switch (node)
+            {
+                case JsonObject o:
+                    foreach (var (_, child) in o) Touch(child);
+                    break;
+                case JsonArray a:
+                    foreach (var child in a) Touch(child);
+                    break;
+            }
         }
 
         public async Task<List<string>> CheckAsync(HttpRequestMessage request, HttpResponseMessage response)
@@ -105,7 +122,7 @@ public sealed class OpenApiConformance : DelegatingHandler
                 problems.Add($"{match.Method} {match.Template} {status}: the {mediaType} body is not JSON: {e.Message}");
                 return problems;
             }
-            var schema = schemas.GetOrAdd(schemaNode.GetPath(), _ => Build(schemaNode));
+            var schema = schemas.GetOrAdd($"{match.Method} {match.Template} {status} {mediaType}", _ => Build(schemaNode));
             var result = schema.Evaluate(instance, new EvaluationOptions { OutputFormat = OutputFormat.List });
             if (!result.IsValid)
             {

@@ -437,6 +437,14 @@ public sealed class RetryAfterLateReorganisationTests(ApiFactory api) : IClassFi
         await (await reporter.PostJsonAsync("/api/v1/activities", Patrol("retry-1", "2025-08-10", participants: 6))).AssertProblemAsync(409);
         await (await reporter.PostJsonAsync("/api/v1/activities", Patrol("retry-2", "2025-08-10"))).AssertProblemAsync(400, "unitId");
         await (await reporter.PostJsonAsync("/api/v1/activities", Patrol("retry-1", "2025-08-11"))).AssertProblemAsync(400, "unitId");
+        // A batch answers each item as a single post does: the resent item is a duplicate, the new one invalid.
+        var batch = await reporter.PostJsonAsync("/api/v1/activities/batch",
+            $$"""{"activities":[{{Patrol("retry-1", "2025-08-10")}},{{Patrol("retry-2", "2025-08-10")}},{{Patrol("retry-1", "2025-08-10", participants: 6)}}]}""");
+        Assert.True(batch.StatusCode == HttpStatusCode.OK, await batch.Content.ReadAsStringAsync());
+        var items = (await batch.JsonAsync()).GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(["duplicate", "invalid", "conflict"], items.Select(r => r.GetProperty("status").GetString()));
+        Assert.Equal(id, items[0].GetProperty("activityId").GetString());
+        Assert.True(items[1].GetProperty("errors").TryGetProperty("unitId", out _), items[1].ToString());
         Assert.Equal(1, await api.EventCountAsync());
     }
 }
