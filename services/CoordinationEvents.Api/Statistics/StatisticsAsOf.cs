@@ -12,26 +12,32 @@ namespace CoordinationEvents.Api.Statistics;
 /// append sets to the appending transaction's start) and the unit tree as recorded by then (the unit changes with
 /// <see cref="UnitEvent.RecordedAt"/> at or before it).
 /// <para>
-/// Design: a replay of the query's scope, no bitemporal cells. The scope's activities, as they were at the instant,
-/// are folded by the rebuild's own set-based fill (<see cref="StatisticsProjection.FillSql"/> with <c>asOf</c>) into two
-/// scratch UNLOGGED tables, and the normal <see cref="StatisticsReader.QueryAsync"/> reads them: the answer is formed
-/// exactly as the live one, and it is exact by construction (the consistency check already holds the fill to the
-/// projection). Bitemporal cells would keep a version of every cell per change (every correction, every late post)
-/// and cost every write; this costs only the reads that ask for it.
+/// Design: no bitemporal cells (they would keep a version of every cell per change, every correction and late post,
+/// and cost every write); the reads that ask for an instant pay for it. Two ways, both through the rebuild's own
+/// set-based fill (<see cref="StatisticsProjection.FillSql"/> with <c>asOf</c>) and read by the ordinary
+/// <see cref="StatisticsReader.QueryAsync"/>, so the answer is formed exactly as the live one, and exact by
+/// construction (the consistency check holds the fill to the projection):
+/// <list type="bullet">
+/// <item><b>The live cells, corrected</b> (the usual case: an instant of the last days, a report's issue time). The
+/// activities changed since the instant are those with an event recorded after it, or one the projection has not
+/// applied yet. Their part is taken out of the live cells as the projection counted it (their events up to its
+/// position) and put back as it was (their events recorded by the instant); every other activity counts in the live
+/// cells as it did then. The cost follows the changes since the instant, not the scope. It needs the organisation as
+/// known at the instant to be today's (the cells count with today's tree), no restatement or rebuild under way, and
+/// fewer than <see cref="MaxDeltaEvents"/> events since.</item>
+/// <item><b>A replay of the scope</b> otherwise: the activities of the units that counted for the query's unit on some
+/// day (as the tree was known then), each as it was: from its inline document (<see cref="ActivityView"/>, read by its
+/// indexed <c>unit_id</c>) when it has not changed since, from its events recorded by then when it has.</item>
+/// </list>
+/// All of it runs in one REPEATABLE READ transaction on one connection, with TEMP scratch tables: the live cells, the
+/// projection's position (which moves in the transaction that changes the cells) and the events are one state.
 /// </para>
 /// <para>
-/// What an activity was at the instant: the activities with an event recorded after it are found by a range scan of
-/// the event sequence from the first event recorded <see cref="AppendMargin"/> before the instant (a binary search
-/// over the sequence's primary key: ~20 probes). Events with a timestamp after the instant were appended by
-/// transactions that began after it, so their sequence numbers were taken after it: the scan from the margin finds
-/// them all provided no appending transaction stays open longer than the margin (the service's appends commit in
-/// milliseconds). Those few are replayed from their events recorded by then. Every other activity has not changed
-/// since, so its inline document (<see cref="ActivityView"/>) is what it was: those of the units that counted for the
-/// query's unit on some day, as the tree was known at the instant (the <see cref="UnitHistory.Ancestry"/> spans with
-/// that ancestor, or a carried unit with lineage), read by the document's indexed <c>unit_id</c>. An activity that a
-/// later correction moved into or out of those units is among the replayed. So the cost follows the scope and the
-/// changes since the instant, not the whole event table (a district at 100k: from about 1 s when every event of the
-/// store was scanned twice per answer).
+/// What changed after the instant is found by a range scan of the event sequence from the first event recorded
+/// <see cref="AppendMargin"/> before the instant (a binary search over the sequence's primary key: ~20 probes).
+/// Events with a timestamp after the instant were appended by transactions that began after it, so their sequence
+/// numbers were taken after it: the scan from the margin finds them all provided no appending transaction stays open
+/// longer than the margin (the service's appends commit in milliseconds).
 /// </para>
 /// </summary>
 public static class StatisticsAsOf
@@ -75,42 +81,161 @@ public static class StatisticsAsOf
     }
 
     /// <summary>
-    /// The figures of <paramref name="query"/> as known at <paramref name="asOf"/>: the scope's streams folded up to it
-    /// into scratch tables (dropped before returning), read by <see cref="StatisticsReader.QueryAsync"/>.
+    /// Past this many events after the instant (or after the projection's position, if earlier), the figures are
+    /// replayed from the scope's activities rather than taken from the live cells with the changed activities' part
+    /// taken out and put back as it was: both then cost about the same.
+    /// </summary>
+    public const long MaxDeltaEvents = 200_000;
+
+    /// <summary>
+    /// The figures of <paramref name="query"/> as known at <paramref name="asOf"/>, in one REPEATABLE READ transaction on
+    /// one connection (the live cells, the projection's position and the events it reads are one state), with scratch
+    /// tables that are its own (TEMP, dropped at its end): from the live cells corrected by the activities changed
+    /// since (<see cref="FillDeltaAsync"/>), or, when the organisation changed since the instant, a restatement or a
+    /// rebuild is under way, or too much changed, replayed (<see cref="FillReplayAsync"/>).
     /// </summary>
     public static async Task<StatisticsResponse> QueryAsync(NpgsqlDataSource db, StatisticsReader reader, StatisticsQuery query,
         DateTimeOffset asOf, TimeProvider clock, CancellationToken ct)
     {
-        var name = $"stat_asof_{Guid.NewGuid():N}";
-        var (cells, stocks) = ($"{name}_c", $"{name}_s");
-        try
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        await using (var settings = new NpgsqlCommand("set local work_mem = '256MB'; set local jit = off", connection)) await settings.ExecuteNonQueryAsync(ct);
+        var records = await UnitDirectory.LoadRecordsAsync(connection, ct);
+        var history = HistoryAt(records, asOf, VietnamCalendar.Today(clock));
+        var (position, head, pending) = await StateAsync(connection, ct);
+        var from = await FirstSequenceAfterAsync(connection, asOf - AppendMargin, ct);
+        var organisationChanged = records.Any(r => r.Changes.Any(c => c.RecordedAt > asOf));
+        (string Cells, string Stocks) tables =
+            !organisationChanged && !pending && head - Math.Min(from, position + 1) < MaxDeltaEvents
+                ? await FillDeltaAsync(connection, history, asOf, position, from, ct)
+                : await FillReplayAsync(connection, history, asOf, query.UnitId is null ? null : CountedUnits(query, history),
+                    await ChangedStreamsAsync(connection, asOf, from, ct), ct);
+        var result = await reader.QueryAsync(query, history, ct, tables, connection);
+        await tx.CommitAsync(ct);
+        return result with { AsOf = asOf };
+    }
+
+    /// <summary>The projection's position, the last event's sequence, and whether a rebuild or a restatement is asked for or running.</summary>
+    static async Task<(long Position, long Head, bool Pending)> StateAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"""
+            select coalesce((select last_seq_id from mt_event_progression where name = $1), 0),
+                   coalesce((select max(seq_id) from mt_events), 0),
+                   coalesce((select r.requested_at is not null and (r.completed_at is null or r.requested_at > r.completed_at)
+                             from {StatisticsRebuild.RequestTable} r where r.name = $2), false)
+                   or exists (select 1 from {OrganisationRestates.TableName} where done_at is null)
+            """, connection);
+        cmd.Parameters.AddWithValue(StatisticsProjection.ShardName);
+        cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2));
+    }
+
+    /// <summary>
+    /// The live cells and stocks with the part of every activity changed since (an event after the instant, or one the
+    /// projection has not applied yet) taken out as the projection counted it (its events up to the position) and put
+    /// back as it was at the instant (its events recorded by then): an activity that did not change since counts in
+    /// the live cells as it did then. Valid while the organisation is the one known at the instant (the cells count
+    /// each activity with today's tree). Returns the cells and stocks as expressions for the reader.
+    /// </summary>
+    static async Task<(string Cells, string Stocks)> FillDeltaAsync(NpgsqlConnection connection, UnitHistory history, DateTimeOffset asOf,
+        long position, long from, CancellationToken ct)
+    {
+        var changed = new List<Guid>();
+        await using (var cmd = new NpgsqlCommand($"""
+            select distinct stream_id from mt_events
+            where seq_id >= least($1, $2 + 1) and (timestamp > $3 or seq_id > $2)
+              and type in ({string.Join(", ", ActivityEventTypes.All.Select(t => $"'{t}'"))})
+            """, connection))
         {
-            UnitHistory history;
-            await using (var connection = await db.OpenConnectionAsync(ct))
-            {
-                history = await HistoryAtAsync(connection, asOf, VietnamCalendar.Today(clock), ct);
-                var units = query.UnitId is null ? null : CountedUnits(query, history);
-                await FillAsync(connection, cells, stocks, history, asOf, units, await ChangedStreamsAsync(connection, asOf, ct), ct);
-            }
-            var result = await reader.QueryAsync(query, history, ct, (cells, stocks));
-            return result with { AsOf = asOf };
+            cmd.Parameters.AddWithValue(from);
+            cmd.Parameters.AddWithValue(position);
+            cmd.Parameters.AddWithValue(asOf.ToUniversalTime()); // Npgsql writes timestamptz from UTC only
+            await using var read = await cmd.ExecuteReaderAsync(ct);
+            while (await read.ReadAsync(ct)) changed.Add(read.GetGuid(0));
         }
-        finally
+        var negated = string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"-v{i}"));
+        await using (var create = new NpgsqlCommand($"""
+            create temp table asof_plus (like {StatisticsProjection.Cells} including defaults) on commit drop;
+            create temp table asof_minus (like {StatisticsProjection.Cells} including defaults) on commit drop;
+            create temp table asof_stocks (like {StatisticsProjection.Stocks} including defaults) on commit drop;
+            create temp table asof_changed (id uuid primary key) on commit drop;
+            """, connection)) await create.ExecuteNonQueryAsync(ct);
+        await using (var insert = new NpgsqlCommand("insert into asof_changed select unnest($1::uuid[])", connection))
         {
-            await using var connection = await db.OpenConnectionAsync(CancellationToken.None);
-            await using var drop = new NpgsqlCommand($"drop table if exists {cells}, {stocks}", connection);
-            await drop.ExecuteNonQueryAsync(CancellationToken.None);
+            insert.Parameters.AddWithValue(changed.ToArray());
+            await insert.ExecuteNonQueryAsync(ct);
+        }
+        if (changed.Count > 0)
+        {
+            var ancestry = history.Ancestry();
+            // As the projection counted them: their events up to its position (whatever their time).
+            await FillAsync(connection, "asof_minus", null, position, DateTimeOffset.MaxValue, [], changed, ancestry, ct);
+            // As they were: their events recorded by the instant.
+            await FillAsync(connection, "asof_plus", "asof_stocks", long.MaxValue, asOf, [], changed, ancestry, ct);
+        }
+        await using (var index = new NpgsqlCommand("""
+            create index on asof_plus (unit_id, period, bucket); create index on asof_minus (unit_id, period, bucket);
+            create index on asof_stocks (unit_id, occurred_on); analyze asof_plus; analyze asof_minus; analyze asof_stocks; analyze asof_changed
+            """, connection)) await index.ExecuteNonQueryAsync(ct);
+        return ($"""
+            (select * from {StatisticsProjection.Cells} union all select * from asof_plus
+             union all select unit_id, period, bucket, kind, d1, d2, {negated} from asof_minus)
+            """,
+            $"""
+            (select s.* from {StatisticsProjection.Stocks} s where not exists (select from asof_changed x where x.id = s.activity_id)
+             union all select * from asof_stocks)
+            """);
+    }
+
+    /// <summary>
+    /// The scope's activities as they were at the instant, folded into scratch tables: those of <paramref name="units"/>
+    /// (null: all) unchanged since from their documents, the <paramref name="changed"/> ones from their events.
+    /// </summary>
+    static async Task<(string Cells, string Stocks)> FillReplayAsync(NpgsqlConnection connection, UnitHistory history, DateTimeOffset asOf,
+        string[]? units, Guid[] changed, CancellationToken ct)
+    {
+        await using (var create = new NpgsqlCommand($"""
+            create temp table asof_cells (like {StatisticsProjection.Cells} including defaults including constraints including indexes) on commit drop;
+            create temp table asof_stocks (like {StatisticsProjection.Stocks} including defaults including constraints including indexes) on commit drop;
+            """, connection)) await create.ExecuteNonQueryAsync(ct);
+        await FillAsync(connection, "asof_cells", "asof_stocks", long.MaxValue, asOf, units, changed, history.Ancestry(), ct);
+        await using (var analyze = new NpgsqlCommand("analyze asof_cells; analyze asof_stocks", connection)) await analyze.ExecuteNonQueryAsync(ct);
+        return ("asof_cells", "asof_stocks");
+    }
+
+    /// <summary>
+    /// Both halves of the fill (<see cref="StatisticsProjection.FillSql"/> with <c>asOf</c>) into <paramref name="cells"/> and
+    /// <paramref name="stocks"/> (null: none): the activities of <paramref name="units"/> (null: all; empty: none) from
+    /// their documents, except the <paramref name="changed"/> ones, which are folded from their events up to
+    /// <paramref name="lastSequence"/> recorded by <paramref name="asOf"/>.
+    /// </summary>
+    static async Task FillAsync(NpgsqlConnection connection, string cells, string? stocks, long lastSequence, DateTimeOffset asOf,
+        string[]? units, IReadOnlyCollection<Guid> changed, IReadOnlyList<AncestrySpan> ancestry, CancellationToken ct)
+    {
+        foreach (var part in new[] { StatisticsProjection.FillPart.Days, StatisticsProjection.FillPart.MonthsAndStocks })
+        {
+            var documents = units is null ? StatisticsProjection.AsOfDocuments.All
+                : units.Length == 0 ? StatisticsProjection.AsOfDocuments.None : StatisticsProjection.AsOfDocuments.OfUnits;
+            await using var fill = new NpgsqlCommand(StatisticsProjection.FillSql(cells, stocks, part, asOf: true, documents), connection) { CommandTimeout = 0 };
+            StatisticsProjection.AddFillParameters(fill, lastSequence, ancestry);
+            // DateTimeOffset.MaxValue: whatever their time (a day no event is recorded on).
+            fill.Parameters.Add(new NpgsqlParameter { Value = asOf == DateTimeOffset.MaxValue ? new DateTime(9999, 12, 31, 0, 0, 0, DateTimeKind.Utc) : asOf.UtcDateTime,
+                NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+            fill.Parameters.Add(new NpgsqlParameter { Value = units ?? [], NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            fill.Parameters.Add(new NpgsqlParameter { Value = changed.ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid });
+            await fill.ExecuteNonQueryAsync(ct);
         }
     }
 
     /// <summary>The organisation's history as recorded up to <paramref name="asOf"/>: each unit's changes recorded by then.</summary>
-    public static async Task<UnitHistory> HistoryAtAsync(NpgsqlConnection connection, DateTimeOffset asOf, DateOnly today, CancellationToken ct)
-    {
-        var records = await UnitDirectory.LoadRecordsAsync(connection, ct);
-        return new UnitHistory(records
-            .Select(r => r with { Changes = r.Changes.Where(c => c.RecordedAt <= asOf).ToArray() })
-            .Where(r => r.Changes.Count > 0), today);
-    }
+    public static async Task<UnitHistory> HistoryAtAsync(NpgsqlConnection connection, DateTimeOffset asOf, DateOnly today, CancellationToken ct) =>
+        HistoryAt(await UnitDirectory.LoadRecordsAsync(connection, ct), asOf, today);
+
+    static UnitHistory HistoryAt(IEnumerable<UnitRecord> records, DateTimeOffset asOf, DateOnly today) => new(records
+        .Select(r => r with { Changes = r.Changes.Where(c => c.RecordedAt <= asOf).ToArray() })
+        .Where(r => r.Changes.Count > 0), today);
 
     /// <summary>The units whose activities may count for the query: those under its unit (or a carried one) on some day, as the tree was known.</summary>
     static string[] CountedUnits(StatisticsQuery query, UnitHistory history)
@@ -124,9 +249,8 @@ public static class StatisticsAsOf
     /// The activities with an event recorded after <paramref name="asOf"/> (recorded, corrected or retracted since): a
     /// range scan of the event sequence from the first event recorded <see cref="AppendMargin"/> before the instant.
     /// </summary>
-    public static async Task<Guid[]> ChangedStreamsAsync(NpgsqlConnection connection, DateTimeOffset asOf, CancellationToken ct)
+    public static async Task<Guid[]> ChangedStreamsAsync(NpgsqlConnection connection, DateTimeOffset asOf, long from, CancellationToken ct)
     {
-        var from = await FirstSequenceAfterAsync(connection, asOf - AppendMargin, ct);
         await using var cmd = new NpgsqlCommand($"""
             select distinct stream_id from mt_events
             where seq_id >= $1 and timestamp > $2 and type in ({string.Join(", ", ActivityEventTypes.All.Select(t => $"'{t}'"))})
@@ -187,7 +311,7 @@ public static class StatisticsAsOf
             await using var fill = new NpgsqlCommand(StatisticsProjection.FillSql(cells, stocks, part, asOf: true), connection, tx) { CommandTimeout = 0 };
             StatisticsProjection.AddFillParameters(fill, long.MaxValue, ancestry);
             fill.Parameters.AddWithValue(asOf.ToUniversalTime());
-            fill.Parameters.Add(new NpgsqlParameter { Value = units is null ? DBNull.Value : units, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+            fill.Parameters.Add(new NpgsqlParameter { Value = units ?? [], NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
             fill.Parameters.Add(new NpgsqlParameter { Value = changed, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid });
             await fill.ExecuteNonQueryAsync(ct);
         }

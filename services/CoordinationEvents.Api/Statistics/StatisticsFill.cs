@@ -50,8 +50,17 @@ public sealed partial class StatisticsProjection
     /// summed per own unit first, then per ancestor. Slots follow <see cref="Contribution"/> and
     /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
     /// </summary>
-    public static string FillSql(string cells, string? stocks, FillPart part, bool asOf = false)
+    /// <summary>Which activities an <c>asOf</c> fill reads from their documents: none, those of the units $8, or all.</summary>
+    public enum AsOfDocuments { None, OfUnits, All }
+
+    public static string FillSql(string cells, string? stocks, FillPart part, bool asOf = false, AsOfDocuments documents = AsOfDocuments.OfUnits)
     {
+        var documentsOf = documents switch
+        {
+            AsOfDocuments.None => "false",
+            AsOfDocuments.All => "true",
+            _ => "v.unit_id = any($8)",
+        };
         static string Number(MetricDefinition m) => m.Type == MetricType.Decimal
             ? $"coalesce(round((c.details->>'{m.Name}')::numeric * {DecimalScale}), 0)::bigint"
             : $"coalesce((c.details->>'{m.Name}')::numeric, 0)::bigint";
@@ -81,13 +90,13 @@ public sealed partial class StatisticsProjection
             {(asOf ? $"""
             -- As known at the instant $7 (StatisticsAsOf): an activity with no event recorded after it ($9 lists those
             -- that have one) was then what its document says now, so its document stands for its latest event (of
-            -- the units $8, null: all); one changed after it is replayed: its latest event recorded by then.
+            -- the units $8, of all, or of none); one changed after it is replayed: its latest event recorded by then.
             latest as (
                 select v.id as stream_id,
                        case when v.data->>'status' = '{ActivityStatus.Retracted}' then '{ActivityEventTypes.Retracted}' else '{ActivityEventTypes.Recorded}' end as type,
                        v.data
                 from {ActivityView.TableName} v
-                where ($8::text[] is null or v.unit_id = any($8)) and not (v.id = any($9))
+                where {documentsOf} and not (v.id = any($9))
                 union all
                 select e.stream_id, e.type, e.data from mt_events e
                 where e.stream_id = any($9) and e.seq_id <= $1 and e.type in ({types}) and e.timestamp <= $7

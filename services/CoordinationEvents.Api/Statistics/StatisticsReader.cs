@@ -51,10 +51,12 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
     /// that day (and within a carried unit that still existed), each counted once.
     /// </summary>
     public async Task<StatisticsResponse> QueryAsync(StatisticsQuery q, UnitHistory history, CancellationToken ct,
-        (string Cells, string Stocks)? tables = null)
+        (string Cells, string Stocks)? tables = null, NpgsqlConnection? connection = null)
     {
-        // The projection's tables, or another pair of the same shape (StatisticsAsOf's scratch tables).
+        // The projection's tables, or another pair of the same shape (StatisticsAsOf's scratch tables or expressions),
+        // read on connections of the pool, or all on one connection (in its transaction, one after the other).
         var (cellsTable, stocksTable) = tables ?? (StatisticsProjection.Cells, StatisticsProjection.Stocks);
+        NpgsqlCommand Command(string sql) => connection is null ? db.CreateCommand(sql) : new NpgsqlCommand(sql, connection);
         var byUnit = q.GroupBy.Contains(StatisticsQuery.Unit);
         var timed = q.TimeKey is not null;
         var buckets = timed ? Buckets(q).ToArray() : [];
@@ -113,7 +115,9 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         var wantsStocks = q.IncludesKind(stockKind.Name) && q.Passes(stockKind, "", "");
         var members = wantsStocks ? ends.Select(e => StockMembers(q, history, carried, byUnit, e)).ToArray() : [];
         var stockUnits = members.SelectMany(m => m.Keys).Distinct().ToArray();
-        var declaredTask = wantsStocks && stockUnits.Length > 0 ? LatestStocksAsync(stocksTable, ends, stockUnits, ct) : null;
+        Task<Dictionary<string, List<(int End, decimal[] Values)>>>? declaredTask = null;
+        Task<Dictionary<string, List<(int End, decimal[] Values)>>> ReadStocksAsync() => LatestStocksAsync(Command, stocksTable, ends, stockUnits, ct);
+        if (connection is null && wantsStocks && stockUnits.Length > 0) declaredTask = ReadStocksAsync();
 
         // Flow sums, grouped by what the answer needs. Dimension filters apply to (kind, d1, d2), which every
         // row carries, so they are applied here, exactly.
@@ -146,7 +150,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         async Task ReadFlowsAsync()
         {
             if (rangePiece.Count == 0) return;
-            await using var cmd = db.CreateCommand($"""
+            await using var cmd = Command($"""
                 select r.piece, c.kind, {(q.NeedsDimensions ? "c.d1, c.d2" : "'', ''")}, {(timed ? "width_bucket(c.bucket, $7::date[])" : "0")},
                        {string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"sum(c.v{i})"))}
                 from unnest($1::int[], $2::text[], $3::bpchar[], $4::date[], $5::date[]) as r(piece, unit_id, period, first_day, last_day)
@@ -190,6 +194,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         // Both reads finish before the answer is built, and a failure of either is the caller's, never left unobserved.
         var flows = ReadFlowsAsync();
         await (declaredTask is null ? flows : Task.WhenAll(flows, declaredTask));
+        if (connection is not null && wantsStocks && stockUnits.Length > 0) await (declaredTask = ReadStocksAsync());
 
         if (declaredTask is not null)
             AddStocks(q, stockKind, buckets, ends, members, declaredTask.Result, rows, totals);
@@ -305,11 +310,12 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
     /// once, whatever the number of ends (it used to be probed once per unit and end: 583,200 probes for 243 units by
     /// month over 200 years).
     /// </summary>
-    async Task<Dictionary<string, List<(int End, decimal[] Values)>>> LatestStocksAsync(string stocksTable, DateOnly[] ends, string[] units, CancellationToken ct)
+    static async Task<Dictionary<string, List<(int End, decimal[] Values)>>> LatestStocksAsync(Func<string, NpgsqlCommand> command, string stocksTable,
+        DateOnly[] ends, string[] units, CancellationToken ct)
     {
         var slots = Enumerable.Range(1, StatisticsProjection.Slots - 1).ToArray();
         var values = string.Join(", ", slots.Select(i => $"s.v{i}"));
-        await using var cmd = db.CreateCommand((long)units.Length * ends.Length <= MaxStockProbes
+        await using var cmd = command((long)units.Length * ends.Length <= MaxStockProbes
             ? $"""
               select u.unit_id, e.k::int - 1, {values}
               from unnest($2::text[]) as u(unit_id)

@@ -124,6 +124,19 @@ public sealed class AsOfTests(ApiFactory api, ITestOutputHelper output) : IClass
         // No scratch table is left behind.
         Assert.Equal(0, await api.ScalarAsync("select count(*) from pg_tables where tablename like 'stat_asof_%'"));
 
+        // The organisation changed after the instant (don-ma-lu-thang moved under sin-ho from 2024-01-01, recorded now):
+        // the live figures follow today's tree, asOf the tree as it was known then (a replay of the scope, not the live
+        // cells corrected), so at the instant phong-tho still had a, b, c and f.
+        using (var admin = api.Admin)
+        {
+            var move = await admin.PutAsJsonAsync("/api/v1/units/don-ma-lu-thang", new { name = "Đồn Biên phòng Ma Lù Thàng", type = "border-post", parentId = "sin-ho", effectiveFrom = "2024-01-01" });
+            Assert.True(move.StatusCode == HttpStatusCode.OK, await move.Content.ReadAsStringAsync());
+        }
+        await api.WaitForProjectionsAsync();
+        Assert.Equal(Expected([d.Patrol with { UnitId = "don-dao-san" }, fCorrected]), Totals(await Statistics("phong-tho")));
+        Assert.Equal(Expected([a.Patrol, b.Patrol, c.Patrol, fCorrected]), Totals(await Statistics("phong-tho", instant)));
+        Assert.Equal(Expected([d.Patrol]), Totals(await Statistics("sin-ho", instant)));
+
         // What it costs at this (small) scale, beside a live query: a printout.
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < 5; i++) await Statistics("phong-tho", instant);
