@@ -113,7 +113,14 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         var stockKind = KindCatalog.All.First(k => k.IsStock);
         var ends = (timed ? buckets.Select(b => b.End) : []).Append(q.To).Distinct().Order().ToArray();
         var wantsStocks = q.IncludesKind(stockKind.Name) && q.Passes(stockKind, "", "");
-        var members = wantsStocks ? ends.Select(e => StockMembers(q, history, carried, byUnit, e)).ToArray() : [];
+        // The members change only where the tree does (TreeOn gives one tree per span between change dates, and a
+        // carried unit ends on a change date): one dictionary per tree, shared by its ends (2,400 months over 200 years
+        // are one or two trees, not 2,400 dictionaries of a hundred units).
+        var membersOf = new Dictionary<UnitTree, Dictionary<string, string?>>(ReferenceEqualityComparer.Instance);
+        var members = wantsStocks
+            ? ends.Select(e => history.TreeOn(e) is var tree && membersOf.TryGetValue(tree, out var known) ? known
+                : membersOf[tree] = StockMembers(q, history, carried, byUnit, e)).ToArray()
+            : [];
         var stockUnits = members.SelectMany(m => m.Keys).Distinct().ToArray();
         Task<Dictionary<string, List<(int End, decimal[] Values)>>>? declaredTask = null;
         Task<Dictionary<string, List<(int End, decimal[] Values)>>> ReadStocksAsync() => LatestStocksAsync(Command, stocksTable, ends, stockUnits, ct);
