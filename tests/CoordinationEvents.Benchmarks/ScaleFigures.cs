@@ -46,6 +46,14 @@ public static class ScaleFigures
                 lines.Add($"Issue 18 at {at}: asOf, {name} ({query}&asOf=<a second ago>): p50 {Format.Ms(asOf.Latencies.P50)}, p99 {Format.Ms(asOf.Latencies.P99)} over {asOf.Latencies.Count}"
                     + $"{asOf.Error}; the same query live: p50 {Format.Ms(live.Latencies.P50)}, p99 {Format.Ms(live.Latencies.P99)} over {live.Latencies.Count}{live.Error}; "
                     + $"figures equal: {(same ? "yes" : "NO")}; ceiling {ceiling}");
+                // Older instants: the generated history is recorded on its own days (2019–2024), so an instant inside it
+                // has the later years' activities recorded after it: the live cells corrected by a sixth of the store
+                // (mid-2024), or, past 200,000 events after the instant, the replay of the scope (2021).
+                foreach (var old in new[] { "2024-07-01", "2021-01-01" })
+                {
+                    var earlier = await TimeAsync(service, $"api/v1/statistics?{query}&asOf={old}", Math.Max(3, times / 4), warmUp: 1);
+                    lines.Add($"Issue 18 at {at}: asOf={old}, {name}: p50 {Format.Ms(earlier.Latencies.P50)}, max {Format.Ms(earlier.Latencies.Max)} over {earlier.Latencies.Count}{earlier.Error}");
+                }
             }
 
             foreach (var query in WideQueries)

@@ -9,7 +9,7 @@ namespace CoordinationEvents.Api.Tests.Reports;
 
 /// <summary>
 /// Issued reports: issued once and kept byte for byte in all three formats, through corrections, retractions, late
-/// posts and a rebuild of the statistics; what changed since names exactly the activities and lines that moved.
+/// posts, a rebuild of the statistics and a reorganisation; what changed since names exactly the activities and lines that moved.
 /// One scenario in order (the fixture's data set is changed by it).
 /// </summary>
 public sealed class IssuedReportTests(DemoReportFixture fixture) : IClassFixture<DemoReportFixture>
@@ -126,6 +126,25 @@ public sealed class IssuedReportTests(DemoReportFixture fixture) : IClassFixture
         var ids = list.GetProperty("reports").EnumerateArray().Select(r => r.GetProperty("reportId").GetGuid()).ToArray();
         Assert.Equal([(await second.JsonAsync()).GetProperty("reportId").GetGuid(), summary.GetProperty("reportId").GetGuid()], ids);
         Assert.Empty((await analyst.GetFromJsonAsync<JsonElement>("/api/v1/reports?unitId=sin-ho")).GetProperty("reports").EnumerateArray());
+
+        // A reorganisation recorded after both (the child of Phong Thổ with the most activities in 2024 moved under Sìn Hồ from 2024-01-01): Phong Thổ's
+        // live figures change; what was issued, before it and after the rebuild, does not, in any format.
+        var secondIssued = await AllFormatsAsync(analyst, second.Headers.Location!.ToString());
+        var children = await analyst.GetFromJsonAsync<JsonElement>("/api/v1/statistics?unitId=phong-tho&from=2024-01-01&to=2024-12-31&groupBy=unit");
+        var busiest = children.GetProperty("rows").EnumerateArray()
+            .Select(r => (Unit: r.GetProperty("key").GetProperty("unit").GetString()!, Activities: r.GetProperty("metrics").TryGetProperty("activities", out var a) ? a.GetDecimal() : 0))
+            .Where(r => r.Unit != "phong-tho").MaxBy(r => r.Activities).Unit;
+        var unit = await analyst.GetFromJsonAsync<JsonElement>($"/api/v1/units/{busiest}");
+        var move = await admin.PutAsJsonAsync($"/api/v1/units/{busiest}",
+            new { name = unit.GetProperty("name").GetString(), type = unit.GetProperty("type").GetString(), parentId = "sin-ho", effectiveFrom = "2024-01-01" });
+        Assert.True(move.StatusCode == HttpStatusCode.OK, await move.Content.ReadAsStringAsync());
+        await fixture.Api.WaitForProjectionsAsync();
+        var afterMove = await analyst.GetFromJsonAsync<JsonElement>("/api/v1/reports/review?unitId=phong-tho&from=2019-01-01&to=2024-12-31");
+        Assert.NotEqual(Texts(liveReport), Texts(afterMove));
+        var reorganised = await AllFormatsAsync(analyst, location);
+        foreach (var format in issued.Keys) Assert.Equal(issued[format], reorganised[format]);
+        var secondReorganised = await AllFormatsAsync(analyst, second.Headers.Location!.ToString());
+        foreach (var format in secondIssued.Keys) Assert.Equal(secondIssued[format], secondReorganised[format]);
     }
 
     [Fact]
