@@ -304,9 +304,10 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
     /// Up to this many (unit, period end) pairs, each pair's latest declaration is probed in the index
     /// (<c>unit_id, occurred_on, recorded_at, activity_id</c>, read backwards: one short descent each); past it, the
     /// declarations are read in one pass. A probe costs the same at any size; the pass reads every declaration of the
-    /// units, which grows with the years of data (a province at 1M: 7,500 of them sorted for one total).
+    /// units, which grows with the years of data. At 1M (make bench): a province's total (100 pairs) p50 46 → 12 ms
+    /// with probes; a district by month over 6 years (1,440 pairs) p50 19 ms in one pass, 28 ms probed.
     /// </summary>
-    const int MaxStockProbes = 4_000;
+    const int MaxStockProbes = 1_000;
 
     /// <summary>
     /// Each unit's declarations that are the latest within a run of period ends: for each unit, a list of (the index of

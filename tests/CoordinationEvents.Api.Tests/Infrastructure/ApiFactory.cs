@@ -105,6 +105,24 @@ public class ServiceInstance(string connectionString = "") : WebApplicationFacto
         }
     }
 
+    /// <summary>The organisation changes whose restatement was asked for so far (rows of <c>organisation_restates</c>).</summary>
+    public Task<long> RestatesAsync() => ScalarAsync("select count(*) from organisation_restates");
+
+    /// <summary>
+    /// Waits until at least <paramref name="changes"/> organisation changes have asked for their restatement (their
+    /// durable message is handled a moment after the change's answer) and every one is done, then for the projections.
+    /// </summary>
+    public async Task WaitForRestatesAsync(long changes, int seconds = 120)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (await RestatesAsync() < changes || await ScalarAsync("select count(*) from organisation_restates where done_at is null") > 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The organisation's restatement did not finish.");
+            await Task.Delay(25);
+        }
+        await WaitForProjectionsAsync(seconds);
+    }
+
     /// <summary>Whether this instance's daemon runs the projections (HotCold: one of several does).</summary>
     public async Task<bool> RunsProjectionsAsync()
     {

@@ -135,10 +135,11 @@ public sealed class IssuedReportTests(DemoReportFixture fixture) : IClassFixture
             .Select(r => (Unit: r.GetProperty("key").GetProperty("unit").GetString()!, Activities: r.GetProperty("metrics").TryGetProperty("activities", out var a) ? a.GetDecimal() : 0))
             .Where(r => r.Unit != "phong-tho").MaxBy(r => r.Activities).Unit;
         var unit = await analyst.GetFromJsonAsync<JsonElement>($"/api/v1/units/{busiest}");
+        var restates = await fixture.Api.RestatesAsync();
         var move = await admin.PutAsJsonAsync($"/api/v1/units/{busiest}",
             new { name = unit.GetProperty("name").GetString(), type = unit.GetProperty("type").GetString(), parentId = "sin-ho", effectiveFrom = "2024-01-01" });
         Assert.True(move.StatusCode == HttpStatusCode.OK, await move.Content.ReadAsStringAsync());
-        await fixture.Api.WaitForProjectionsAsync();
+        await fixture.Api.WaitForRestatesAsync(restates + 1);
         var afterMove = await analyst.GetFromJsonAsync<JsonElement>("/api/v1/reports/review?unitId=phong-tho&from=2019-01-01&to=2024-12-31");
         Assert.NotEqual(Texts(liveReport), Texts(afterMove));
         var reorganised = await AllFormatsAsync(analyst, location);
