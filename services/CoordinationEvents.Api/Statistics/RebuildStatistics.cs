@@ -166,8 +166,8 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
     /// transaction (the daemon is paused). Of the units whose cells the changes may move (<see cref="AffectedUnits"/>),
     /// those whose holdings changed (<see cref="ChangedAncestors"/>: a province keeps its cells when two of its districts
     /// merge) have their cells from the first of the earliest change's month on deleted and filled again from the events
-    /// up to the projection's position, with today's history, reading only the activities they may hold
-    /// (<see cref="CandidateStreamsAsync"/>); the changes are marked done in the same transaction. A process that dies
+    /// up to the projection's position, with today's history, reading only the activities they may hold (those of the
+    /// units under them, <see cref="StatisticsProjection.FillSql"/> by unit); the changes are marked done in the same transaction. A process that dies
     /// on the way leaves them pending, and the next run starts again; running it twice gives the same cells. Returns the
     /// number of changes and of units restated.
     /// </summary>
@@ -209,23 +209,19 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
                 cmd.Parameters.AddWithValue(month);
                 deleted = await cmd.ExecuteNonQueryAsync(ct);
             }
-        var streams = 0;
-        if (position > 0 && spans.Length > 0)
-        {
-            var read = await CandidateStreamsAsync(connection, spans.Where(s => s.Until > month).Select(s => s.UnitId), position, ct);
-            streams = read.Length;
-            if (read.Length > 0)
-                foreach (var part in Enum.GetValues<StatisticsProjection.FillPart>())
-                    await StatisticsProjection.FillAsync(connection, StatisticsProjection.Cells, null, position, part, spans, ct, month, read);
-        }
+        // The activities the restated units may hold from the month on: those of the units with a span under one of them.
+        var units = spans.Where(s => s.Until > month).Select(s => s.UnitId).Distinct(StringComparer.Ordinal).ToArray();
+        if (position > 0 && units.Length > 0)
+            foreach (var part in Enum.GetValues<StatisticsProjection.FillPart>())
+                await StatisticsProjection.FillAsync(connection, StatisticsProjection.Cells, null, position, part, spans, ct, month, units);
         await using (var cmd = new NpgsqlCommand($"update {OrganisationRestates.TableName} set done_at = now() where change_id = any($1)", connection))
         {
             cmd.Parameters.AddWithValue(pending.Select(c => c.Id).ToArray());
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        log.LogInformation("Statistics restated for {Changes} organisation change(s) from {Month}: the cells of {Units} of {Candidates} units ({Deleted} deleted), from {Streams} activities",
-            pending.Count, month, affected.Count, candidates.Count, deleted, streams);
+        log.LogInformation("Statistics restated for {Changes} organisation change(s) from {Month}: the cells of {Units} of {Candidates} units ({Deleted} deleted), from the activities of {Held} units",
+            pending.Count, month, affected.Count, candidates.Count, deleted, units.Length);
         return (pending.Count, affected.Count);
     }
 
@@ -338,27 +334,6 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
             holdings[held.Key] = text.ToString();
         }
         return holdings;
-    }
-
-    /// <summary>
-    /// The activities that the fill of a restatement reads: those whose document is of one of <paramref name="units"/>
-    /// (by its indexed <c>unit_id</c>), and every one with an event after <paramref name="position"/> (a range scan of the
-    /// sequence), whose content at the position may differ from its document. An activity whose latest event up to the
-    /// position is of one of those units is among them.
-    /// </summary>
-    public static async Task<Guid[]> CandidateStreamsAsync(NpgsqlConnection connection, IEnumerable<string> units, long position, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand($"""
-            select v.id from {Activities.ActivityView.TableName} v where v.unit_id = any($1)
-            union
-            select e.stream_id from mt_events e where e.seq_id > $2 and e.type in ({string.Join(", ", Activities.ActivityEventTypes.All.Select(t => $"'{t}'"))})
-            """, connection) { CommandTimeout = 0 };
-        cmd.Parameters.AddWithValue(units.Distinct(StringComparer.Ordinal).ToArray());
-        cmd.Parameters.AddWithValue(position);
-        var streams = new List<Guid>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) streams.Add(reader.GetGuid(0));
-        return streams.ToArray();
     }
 
     /// <summary>Fills fresh tables up to the high water mark and swaps them in with the projection's progression.</summary>
