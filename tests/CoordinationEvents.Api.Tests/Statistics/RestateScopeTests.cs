@@ -130,6 +130,86 @@ public sealed class RestateScopeTests(ApiFactory api) : IClassFixture<ApiFactory
         await api.AssertStatisticsConsistentAsync();
     }
 
+    [Fact]
+    public async Task Activities_changed_after_the_projection_position_count_as_they_were_at_it_and_then_as_changed()
+    {
+        var org = new Organisation(api);
+        var p = $"rp{Environment.TickCount & 0xFFFFF:x}-";
+        string U(string name) => p + name;
+        var (prov, d0, d1, c0, other) = (U("prov"), U("d0"), U("d1"), U("d1c0"), U("other"));
+        await org.AppendAsync(
+            new UnitEstablished { UnitId = prov, Name = "Tỉnh thử", Type = UnitTypes.Province },
+            new UnitEstablished { UnitId = d0, Name = "Huyện một", Type = UnitTypes.District, ParentId = prov },
+            new UnitEstablished { UnitId = d1, Name = "Huyện hai", Type = UnitTypes.District, ParentId = prov },
+            new UnitEstablished { UnitId = c0, Name = "Xã hai", Type = UnitTypes.Commune, ParentId = d1 },
+            new UnitEstablished { UnitId = other, Name = "Huyện khác", Type = UnitTypes.District, ParentId = prov });
+        var day = new DateOnly(2022, 3, 15);
+        var units = new[] { c0, other, d1 };
+        var posted = new List<(Guid Id, string ExternalId, string Unit, DateOnly Day)>();
+        using var reporter = api.Reporter;
+        for (var i = 0; i < 60; i++)
+        {
+            var (unit, when) = (units[i % 3], new DateOnly(2021, 1, 1).AddDays(i * 17));
+            var response = await reporter.PostJsonAsync("/api/v1/activities", Body($"{p}{i}", unit, when));
+            Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+            posted.Add(((await response.JsonAsync()).GetProperty("activityId").GetGuid(), $"{p}{i}", unit, when));
+        }
+        await org.SettleAsync();
+
+        // The daemon held still: the corrections, retractions and new activities that follow are after its position when
+        // the late merge (d1 into d0, its commune under d0) is restated.
+        var coordinator = api.Services.GetRequiredService<JasperFx.Events.Daemon.IProjectionCoordinator>();
+        await coordinator.PauseAsync();
+        try
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                var (id, externalId, unit, when) = posted[i];
+                if (i % 5 == 4)
+                {
+                    Assert.Equal(HttpStatusCode.OK, (await reporter.DeleteJsonAsync($"/api/v1/activities/{id}", """{"reason":"khai báo nhầm"}""")).StatusCode);
+                    posted[i] = (id, externalId, "", when);
+                    continue;
+                }
+                var moved = unit == other ? c0 : other;
+                var put = await reporter.PutJsonAsync($"/api/v1/activities/{id}", Body(externalId, moved, when), "\"1\"");
+                Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
+                posted[i] = (id, externalId, moved, when);
+            }
+            for (var i = 60; i < 70; i++)
+            {
+                var (unit, when) = (units[i % 3], new DateOnly(2021, 1, 1).AddDays(i * 17));
+                Assert.Equal(HttpStatusCode.Created, (await reporter.PostJsonAsync("/api/v1/activities", Body($"{p}{i}", unit, when))).StatusCode);
+                posted.Add((Guid.Empty, $"{p}{i}", unit, when));
+            }
+            await org.AppendAsync(
+                new UnitMoved { UnitId = c0, ParentId = d0, EffectiveFrom = day },
+                new UnitMerged { UnitId = d1, Into = d0, EffectiveFrom = day });
+            await org.PublishAsync(p + "merge", day, c0, d1, d0, prov);
+            // The restatement runs here, the daemon still paused (the service's own loop, or this call if that loop waits
+            // for the daemon).
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await api.ScalarAsync($"select count(*) from organisation_restates where change_id = '{p}merge'") == 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            await api.Services.GetRequiredService<StatisticsRebuild>().RestateAsync(CancellationToken.None);
+            Assert.Equal(1, await api.ScalarAsync($"select count(*) from organisation_restates where change_id = '{p}merge' and done_at is not null"));
+        }
+        finally
+        {
+            await coordinator.ResumeAsync();
+        }
+        await org.SettleAsync();
+
+        using var analyst = api.Analyst;
+        var (start, end) = (new DateOnly(2020, 1, 1), new DateOnly(2024, 12, 31));
+        var live = posted.Where(a => a.Unit != "").ToArray();
+        Assert.Equal(live.Length, await ActivitiesAsync(analyst, prov, start, end));
+        Assert.Equal(live.Count(a => a.Unit != other && a.Day >= day), await ActivitiesAsync(analyst, d0, day, end));
+        Assert.Equal(live.Count(a => a.Unit != other && a.Day < day), await ActivitiesAsync(analyst, d1, start, end));
+        Assert.Equal(live.Count(a => a.Unit == other), await ActivitiesAsync(analyst, other, start, end));
+        await api.AssertStatisticsConsistentAsync();
+    }
+
     static UnitRecord Record(params UnitEvent[] events) =>
         new() { Id = UnitEventTypes.StreamIdOf(events[0].UnitId), UnitId = events[0].UnitId, Changes = events };
 
