@@ -167,9 +167,9 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
     /// those whose holdings changed (<see cref="ChangedAncestors"/>: a province keeps its cells when two of its districts
     /// merge) have their cells from the first of the earliest change's month on deleted and filled again from the events
     /// up to the projection's position, with today's history, reading only the activities they may hold (those of the
-    /// units under them, <see cref="StatisticsProjection.FillSql"/> by unit); the changes are marked done in the same transaction. A process that dies
-    /// on the way leaves them pending, and the next run starts again; running it twice gives the same cells. Returns the
-    /// number of changes and of units restated.
+    /// units under them: <see cref="StatisticsProjection.FillSql"/> by unit); the changes are marked done in the same
+    /// transaction. A process that dies on the way leaves them pending, and the next run starts again; running it twice
+    /// gives the same cells. Returns the number of changes and of units restated.
     /// </summary>
     public async Task<(int Changes, int Units)> RestateAsync(CancellationToken ct)
     {
