@@ -173,6 +173,7 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
     /// </summary>
     public async Task<(int Changes, int Units)> RestateAsync(CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var pending = new List<PendingChange>();
@@ -220,8 +221,8 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        log.LogInformation("Statistics restated for {Changes} organisation change(s) from {Month}: the cells of {Units} of {Candidates} units ({Deleted} deleted), from the activities of {Held} units",
-            pending.Count, month, affected.Count, candidates.Count, deleted, units.Length);
+        log.LogInformation("Statistics restated for {Changes} organisation change(s) from {Month}: the cells of {Units} of {Candidates} units ({Deleted} deleted), from the activities of {Held} units, in {Seconds:0.00} s",
+            pending.Count, month, affected.Count, candidates.Count, deleted, units.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         return (pending.Count, affected.Count);
     }
 
