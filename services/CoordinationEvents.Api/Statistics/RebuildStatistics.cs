@@ -163,24 +163,27 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
 
     /// <summary>
     /// Restates the figures that the pending dated changes of the organisation move, all of them at once, in one
-    /// transaction (the daemon is paused): the cells of every unit that held, on any day, an activity of a unit that
-    /// was ever within a touched unit, from the first of the earliest change's month on, are deleted and filled again
-    /// from the events up to the projection's position, with today's history; the changes are marked done in the same
-    /// transaction. A process that dies on the way leaves them pending, and the next run starts again; running it
-    /// twice gives the same cells. Returns the number of changes and of units restated.
+    /// transaction (the daemon is paused). Of the units whose cells the changes may move (<see cref="AffectedUnits"/>),
+    /// those whose holdings changed (<see cref="ChangedAncestors"/>: a province keeps its cells when two of its districts
+    /// merge) have their cells from the first of the earliest change's month on deleted and filled again from the events
+    /// up to the projection's position, with today's history, reading only the activities they may hold (those of the
+    /// units under them: <see cref="StatisticsProjection.FillSql"/> by unit); the changes are marked done in the same
+    /// transaction. A process that dies on the way leaves them pending, and the next run starts again; running it twice
+    /// gives the same cells. Returns the number of changes and of units restated.
     /// </summary>
     public async Task<(int Changes, int Units)> RestateAsync(CancellationToken ct)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var pending = new List<(string Id, DateOnly From, string[] Units)>();
+        var pending = new List<PendingChange>();
         await using (var cmd = new NpgsqlCommand($"""
             select change_id, from_day, unit_ids from {OrganisationRestates.TableName}
             where done_at is null and from_day is not null order by requested_at for update
             """, connection))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct))
-                pending.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<string[]>(2)));
+                pending.Add(new PendingChange(reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<string[]>(2)));
         if (pending.Count == 0) return (0, 0);
 
         // The projection's position, held still (a daemon elsewhere would wait on this row before it applies a batch).
@@ -190,32 +193,41 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
             cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
             position = await cmd.ExecuteScalarAsync(ct) is long p ? p : 0;
         }
-        var history = await UnitDirectory.LoadAsync(connection, VietnamCalendar.Today(TimeProvider.System), ct);
-        var ancestry = history.Ancestry();
-        var affected = AffectedUnits(ancestry, pending.SelectMany(c => c.Units));
+        var today = VietnamCalendar.Today(TimeProvider.System);
+        var records = await UnitDirectory.LoadRecordsAsync(connection, ct);
+        var ancestry = new UnitHistory(records, today).Ancestry();
+        var candidates = AffectedUnits(ancestry, pending.SelectMany(c => c.Units));
         var first = pending.Min(c => c.From);
         var month = new DateOnly(first.Year, first.Month, 1);
+        var affected = ChangedAncestors(records, ancestry, candidates, month, RecordedSince(records, pending), today);
         var spans = ancestry.Where(a => affected.Contains(a.Ancestor)).ToArray();
 
-        await using (var cmd = new NpgsqlCommand($"delete from {StatisticsProjection.Cells} where unit_id = any($1) and bucket >= $2", connection) { CommandTimeout = 0 })
-        {
-            cmd.Parameters.AddWithValue(affected.ToArray());
-            cmd.Parameters.AddWithValue(month);
-            await cmd.ExecuteNonQueryAsync(ct);
-        }
-        if (position > 0 && spans.Length > 0)
+        var deleted = 0;
+        if (affected.Count > 0)
+            await using (var cmd = new NpgsqlCommand($"delete from {StatisticsProjection.Cells} where unit_id = any($1) and bucket >= $2", connection) { CommandTimeout = 0 })
+            {
+                cmd.Parameters.AddWithValue(affected.ToArray());
+                cmd.Parameters.AddWithValue(month);
+                deleted = await cmd.ExecuteNonQueryAsync(ct);
+            }
+        // The activities the restated units may hold from the month on: those of the units with a span under one of them.
+        var units = spans.Where(s => s.Until > month).Select(s => s.UnitId).Distinct(StringComparer.Ordinal).ToArray();
+        if (position > 0 && units.Length > 0)
             foreach (var part in Enum.GetValues<StatisticsProjection.FillPart>())
-                await StatisticsProjection.FillAsync(connection, StatisticsProjection.Cells, null, position, part, spans, ct, month);
+                await StatisticsProjection.FillAsync(connection, StatisticsProjection.Cells, null, position, part, spans, ct, month, units);
         await using (var cmd = new NpgsqlCommand($"update {OrganisationRestates.TableName} set done_at = now() where change_id = any($1)", connection))
         {
             cmd.Parameters.AddWithValue(pending.Select(c => c.Id).ToArray());
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        log.LogInformation("Statistics restated for {Changes} organisation change(s) from {Month}: the cells of {Units} units",
-            pending.Count, month, affected.Count);
+        log.LogInformation("Statistics restated for {Changes} organisation change(s) from {Month}: the cells of {Units} of {Candidates} units ({Deleted} deleted), from the activities of {Held} units, in {Seconds:0.00} s",
+            pending.Count, month, affected.Count, candidates.Count, deleted, units.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         return (pending.Count, affected.Count);
     }
+
+    /// <summary>A change whose figures are to be restated: its id, its first day, the units it named.</summary>
+    public sealed record PendingChange(string Id, DateOnly From, IReadOnlyList<string> Units);
 
     /// <summary>
     /// The units whose cells a change of <paramref name="touched"/> may move: every unit that was, on any day, within
@@ -230,6 +242,99 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
         var affected = ancestry.Where(a => within.Contains(a.UnitId)).Select(a => a.Ancestor).ToHashSet(StringComparer.Ordinal);
         affected.UnionWith(roots);
         return affected;
+    }
+
+    /// <summary>How far before its change's first event the histories compared by <see cref="ChangedAncestors"/> begin
+    /// (the events of one change recorded a little apart, clocks of instances a little apart).</summary>
+    public static readonly TimeSpan RecordedMargin = TimeSpan.FromSeconds(5);
+
+    /// <summary>Above this many histories to compare, <see cref="ChangedAncestors"/> restates every candidate rather than fold them all.</summary>
+    public const int MaxHistories = 256;
+
+    /// <summary>
+    /// When the pending changes began to be recorded, less <see cref="RecordedMargin"/>: the earliest
+    /// <see cref="UnitEvent.RecordedAt"/> of their unit events, found as those of the reorganisation a change id names
+    /// (<c>reorganisation:{id}</c>) and those of the change's units dated from its first day (every change's own
+    /// events are among them; an earlier change found with them only makes the instant earlier). Null when a change's
+    /// events are not found: then every candidate is restated.
+    /// </summary>
+    public static DateTimeOffset? RecordedSince(IReadOnlyList<UnitRecord> records, IEnumerable<PendingChange> pending)
+    {
+        var prefix = OrganisationRestates.ChangeIdOfReorganisation("");
+        DateTimeOffset? since = null;
+        foreach (var change in pending)
+        {
+            var reorganisation = change.Id.StartsWith(prefix, StringComparison.Ordinal) ? change.Id[prefix.Length..] : null;
+            var units = change.Units.ToHashSet(StringComparer.Ordinal);
+            DateTimeOffset? found = null;
+            foreach (var e in records.SelectMany(r => r.Changes))
+                if ((reorganisation is not null && e.ReorganisationId == reorganisation) || (e.EffectiveFrom == change.From && units.Contains(e.UnitId)))
+                    found = found is { } f && f <= e.RecordedAt ? f : e.RecordedAt;
+            if (found is null) return null;
+            since = since is { } s && s <= found ? s : found;
+        }
+        return since - RecordedMargin;
+    }
+
+    /// <summary>
+    /// The <paramref name="candidates"/> whose cells must be restated from <paramref name="from"/> on: those that hold
+    /// some unit's activities on some day from <paramref name="from"/> on in one history and not in another, among
+    /// today's (<paramref name="now"/>, the <see cref="UnitHistory.Ancestry"/> spans) and each that the projection may
+    /// have applied an event with since the changes began (<paramref name="since"/>): the unit events recorded before
+    /// each instant at or after it. Every such history is compared with today's, not only the one before the changes:
+    /// a change undone by the next would otherwise go unseen, while the projection counted events with it between.
+    /// The others keep their cells: whatever history the projection had, it held the same activities for them. Null
+    /// <paramref name="since"/> (the changes' events unknown) or too many histories: every candidate.
+    /// </summary>
+    public static HashSet<string> ChangedAncestors(IReadOnlyList<UnitRecord> records, IReadOnlyList<AncestrySpan> now,
+        IReadOnlySet<string> candidates, DateOnly from, DateTimeOffset? since, DateOnly today)
+    {
+        var all = new HashSet<string>(candidates, StringComparer.Ordinal);
+        if (since is null) return all;
+        var instants = records.SelectMany(r => r.Changes).Select(e => e.RecordedAt).Where(t => t >= since).Distinct().Order().ToArray();
+        if (instants.Length > MaxHistories) return all;
+        var current = Holdings(now, candidates, from);
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var instant in instants)
+        {
+            var earlier = new UnitHistory(records
+                .Select(r => r with { Changes = r.Changes.Where(c => c.RecordedAt < instant).ToArray() })
+                .Where(r => r.Changes.Count > 0), today);
+            var then = Holdings(earlier.Ancestry(), candidates, from);
+            foreach (var unit in candidates)
+                if (current.GetValueOrDefault(unit, "") != then.GetValueOrDefault(unit, "")) changed.Add(unit);
+        }
+        return changed;
+    }
+
+    /// <summary>
+    /// For each of <paramref name="ancestors"/>, what it holds from <paramref name="from"/> on, in one canonical text: each
+    /// unit's days under it as the fewest runs [from, until) (two histories that cut the same days differently agree).
+    /// </summary>
+    static Dictionary<string, string> Holdings(IEnumerable<AncestrySpan> spans, IReadOnlySet<string> ancestors, DateOnly from)
+    {
+        var holdings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var held in spans.Where(s => ancestors.Contains(s.Ancestor) && s.Until > from).GroupBy(s => s.Ancestor, StringComparer.Ordinal))
+        {
+            var text = new System.Text.StringBuilder();
+            foreach (var unit in held.GroupBy(s => s.UnitId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                DateOnly? start = null, end = null;
+                foreach (var s in unit.Select(s => (From: s.From < from ? from : s.From, s.Until)).OrderBy(s => s.From))
+                {
+                    if (end is { } e && s.From <= e)
+                    {
+                        if (s.Until > e) end = s.Until;
+                        continue;
+                    }
+                    if (start is not null) text.Append(unit.Key).Append(' ').Append(start).Append(' ').Append(end).Append('\n');
+                    (start, end) = (s.From, s.Until);
+                }
+                text.Append(unit.Key).Append(' ').Append(start).Append(' ').Append(end).Append('\n');
+            }
+            holdings[held.Key] = text.ToString();
+        }
+        return holdings;
     }
 
     /// <summary>Fills fresh tables up to the high water mark and swaps them in with the projection's progression.</summary>

@@ -302,32 +302,4 @@ public static class StatisticsAsOf
         }
         return lo;
     }
-
-    /// <summary>
-    /// Creates the scratch tables (UNLOGGED, the projection's shape) and fills them with the cells and stock rows of the
-    /// activities of <paramref name="units"/> (null: all) as recorded up to <paramref name="asOf"/>, in one transaction:
-    /// those unchanged since from their documents, the <paramref name="changed"/> ones from their events.
-    /// </summary>
-    static async Task FillAsync(NpgsqlConnection connection, string cells, string stocks, UnitHistory history, DateTimeOffset asOf,
-        string[]? units, Guid[] changed, CancellationToken ct)
-    {
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await using (var create = new NpgsqlCommand($"""
-            create unlogged table {cells} (like {StatisticsProjection.Cells} including defaults including constraints including indexes);
-            create unlogged table {stocks} (like {StatisticsProjection.Stocks} including defaults including constraints including indexes);
-            set local work_mem = '256MB'; set local jit = off;
-            """, connection, tx)) await create.ExecuteNonQueryAsync(ct);
-        var ancestry = history.Ancestry();
-        foreach (var part in new[] { StatisticsProjection.FillPart.Days, StatisticsProjection.FillPart.MonthsAndStocks })
-        {
-            await using var fill = new NpgsqlCommand(StatisticsProjection.FillSql(cells, stocks, part, asOf: true), connection, tx) { CommandTimeout = 0 };
-            StatisticsProjection.AddFillParameters(fill, long.MaxValue, ancestry);
-            fill.Parameters.AddWithValue(asOf.ToUniversalTime());
-            fill.Parameters.Add(new NpgsqlParameter { Value = units ?? [], NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
-            fill.Parameters.Add(new NpgsqlParameter { Value = changed, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid });
-            await fill.ExecuteNonQueryAsync(ct);
-        }
-        await using (var analyze = new NpgsqlCommand($"analyze {cells}; analyze {stocks}", connection, tx)) await analyze.ExecuteNonQueryAsync(ct);
-        await tx.CommitAsync(ct);
-    }
 }

@@ -17,13 +17,14 @@ public sealed partial class StatisticsProjection
     /// runs both halves in transactions that share one snapshot, so they read the same events and unit tree.
     /// </summary>
     public static async Task FillAsync(NpgsqlConnection connection, string cells, string? stocks, long lastSequence, FillPart part,
-        IReadOnlyList<AncestrySpan> ancestry, CancellationToken ct, DateOnly? fromDay = null)
+        IReadOnlyList<AncestrySpan> ancestry, CancellationToken ct, DateOnly? fromDay = null, string[]? units = null)
     {
         // One large aggregation, for this transaction only: let it sort in memory rather than on disk, and do not
         // spend seconds compiling expressions (JIT) that run once per activity anyway.
         await using (var settings = new NpgsqlCommand("set local work_mem = '256MB'; set local jit = off", connection)) await settings.ExecuteNonQueryAsync(ct);
-        await using var cmd = new NpgsqlCommand(FillSql(cells, stocks, part), connection) { CommandTimeout = 0 };
+        await using var cmd = new NpgsqlCommand(FillSql(cells, stocks, part, byUnit: units is not null), connection) { CommandTimeout = 0 };
         AddFillParameters(cmd, lastSequence, ancestry, fromDay);
+        if (units is not null) cmd.Parameters.Add(new NpgsqlParameter { Value = units, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
@@ -45,7 +46,8 @@ public sealed partial class StatisticsProjection
     /// high water mark; $2–$5: the organisation's <see cref="UnitHistory.Ancestry"/> spans, unit, ancestor, from,
     /// until, as arrays: each activity counts for the ancestors of the span of its unit that holds its day, the same
     /// holders as <see cref="UnitHistory.HoldersOn"/> gives the projection; $6: the first day of the activities to
-    /// count, null for all, as a restatement asks). Each activity's figures are taken out of its json once
+    /// count, null for all, as a restatement asks; with <paramref name="byUnit"/>, $7: the units whose activities a
+    /// restatement reads, as they were at $1). Each activity's figures are taken out of its json once
     /// (not once per cell it adds to); day cells are those figures summed per ancestor, and month cells are
     /// summed per own unit first, then per ancestor. Slots follow <see cref="Contribution"/> and
     /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
@@ -53,7 +55,8 @@ public sealed partial class StatisticsProjection
     /// <summary>Which activities an <c>asOf</c> fill reads from their documents: none, those of the units $8, or all.</summary>
     public enum AsOfDocuments { None, OfUnits, All }
 
-    public static string FillSql(string cells, string? stocks, FillPart part, bool asOf = false, AsOfDocuments documents = AsOfDocuments.OfUnits)
+    public static string FillSql(string cells, string? stocks, FillPart part, bool asOf = false, AsOfDocuments documents = AsOfDocuments.OfUnits,
+        bool byUnit = false)
     {
         var documentsOf = documents switch
         {
@@ -102,6 +105,26 @@ public sealed partial class StatisticsProjection
                 where e.stream_id = any($9) and e.seq_id <= $1 and e.type in ({types}) and e.timestamp <= $7
                   and not exists (select from mt_events n where n.stream_id = e.stream_id and n.version = e.version + 1
                                   and n.seq_id <= $1 and n.type in ({types}) and n.timestamp <= $7)),
+            """ : byUnit ? $"""
+            -- A restatement's activities, as they were at the horizon $1: those with an event after it (a range scan of
+            -- the sequence) from their latest event up to it, one backward probe of Marten's index on (stream_id,
+            -- version) each; every other activity of the units $7 from its document (by its indexed unit_id), which is
+            -- then what its latest event says. One statement, one snapshot: a document written after the horizon has
+            -- its event among those after it. So the cost follows the units' activities, not the store.
+            changed as materialized (
+                select distinct e.stream_id from mt_events e where e.seq_id > $1 and e.type in ({types})),
+            latest as (
+                select v.id as stream_id,
+                       case when v.data->>'status' = '{ActivityStatus.Retracted}' then '{ActivityEventTypes.Retracted}' else '{ActivityEventTypes.Recorded}' end as type,
+                       v.data
+                from {ActivityView.TableName} v
+                where v.unit_id = any($7) and not exists (select from changed c where c.stream_id = v.id)
+                union all
+                select l.stream_id, l.type, l.data
+                from changed c
+                cross join lateral (select e.stream_id, e.type, e.data from mt_events e
+                                    where e.stream_id = c.stream_id and e.seq_id <= $1 and e.type in ({types})
+                                    order by e.version desc limit 1) l),
             """ : $"""
             -- Each activity's latest event: the one with no successor below the horizon (a hash anti-join on
             -- narrow keys, where sorting every event with its data by stream would spill).
