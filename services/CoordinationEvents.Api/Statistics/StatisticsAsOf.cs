@@ -183,9 +183,9 @@ public static class StatisticsAsOf
         {
             var ancestry = history.Ancestry();
             // As the projection counted them: their events up to its position (whatever their time).
-            await FillAsync(connection, "asof_minus", null, position, DateTimeOffset.MaxValue, [], changed, ancestry, parts, ct);
+            await FillAsync(connection, "asof_minus", null, position, DateTimeOffset.MaxValue, [], changed, changed, ancestry, parts, ct);
             // As they were: their events recorded by the instant.
-            await FillAsync(connection, "asof_plus", "asof_stocks", long.MaxValue, asOf, [], changed, ancestry, parts, ct);
+            await FillAsync(connection, "asof_plus", "asof_stocks", long.MaxValue, asOf, [], changed, changed, ancestry, parts, ct);
         }
         await using (var index = new NpgsqlCommand("""
             create index on asof_plus (unit_id, period, bucket); create index on asof_minus (unit_id, period, bucket);
@@ -203,16 +203,17 @@ public static class StatisticsAsOf
 
     /// <summary>
     /// The scope's activities as they were at the instant, folded into scratch tables: those of <paramref name="units"/>
-    /// (null: all) unchanged since from their documents, the <paramref name="changed"/> ones from their events.
+    /// (null: all) unchanged since from their documents, those corrected or retracted since from their events, and
+    /// those recorded only after it left out.
     /// </summary>
     static async Task<(string Cells, string Stocks)> FillReplayAsync(NpgsqlConnection connection, UnitHistory history, DateTimeOffset asOf,
-        string[]? units, Guid[] changed, StatisticsProjection.FillPart[] parts, CancellationToken ct)
+        string[]? units, (Guid[] All, Guid[] Changed) after, StatisticsProjection.FillPart[] parts, CancellationToken ct)
     {
         await using (var create = new NpgsqlCommand($"""
             create temp table asof_cells (like {StatisticsProjection.Cells} including defaults including constraints including indexes) on commit drop;
             create temp table asof_stocks (like {StatisticsProjection.Stocks} including defaults including constraints including indexes) on commit drop;
             """, connection)) await create.ExecuteNonQueryAsync(ct);
-        await FillAsync(connection, "asof_cells", "asof_stocks", long.MaxValue, asOf, units, changed, history.Ancestry(), parts, ct);
+        await FillAsync(connection, "asof_cells", "asof_stocks", long.MaxValue, asOf, units, after.All, after.Changed, history.Ancestry(), parts, ct);
         await using (var analyze = new NpgsqlCommand("analyze asof_cells; analyze asof_stocks", connection)) await analyze.ExecuteNonQueryAsync(ct);
         return ("asof_cells", "asof_stocks");
     }
@@ -220,11 +221,12 @@ public static class StatisticsAsOf
     /// <summary>
     /// Both halves of the fill (<see cref="StatisticsProjection.FillSql"/> with <c>asOf</c>) into <paramref name="cells"/> and
     /// <paramref name="stocks"/> (null: none): the activities of <paramref name="units"/> (null: all; empty: none) from
-    /// their documents, except the <paramref name="changed"/> ones, which are folded from their events up to
-    /// <paramref name="lastSequence"/> recorded by <paramref name="asOf"/>.
+    /// their documents, except the <paramref name="changed"/> ones; the <paramref name="replayed"/> ones are folded from
+    /// their events up to <paramref name="lastSequence"/> recorded by <paramref name="asOf"/>.
     /// </summary>
     static async Task FillAsync(NpgsqlConnection connection, string cells, string? stocks, long lastSequence, DateTimeOffset asOf,
-        string[]? units, IReadOnlyCollection<Guid> changed, IReadOnlyList<AncestrySpan> ancestry, StatisticsProjection.FillPart[] parts, CancellationToken ct)
+        string[]? units, IReadOnlyCollection<Guid> changed, IReadOnlyCollection<Guid> replayed, IReadOnlyList<AncestrySpan> ancestry,
+        StatisticsProjection.FillPart[] parts, CancellationToken ct)
     {
         foreach (var part in parts)
         {
@@ -237,6 +239,7 @@ public static class StatisticsAsOf
                 NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
             fill.Parameters.Add(new NpgsqlParameter { Value = units ?? [], NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
             fill.Parameters.Add(new NpgsqlParameter { Value = changed.ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid });
+            fill.Parameters.Add(new NpgsqlParameter { Value = replayed.ToArray(), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid });
             await fill.ExecuteNonQueryAsync(ct);
         }
     }
@@ -258,21 +261,27 @@ public static class StatisticsAsOf
     }
 
     /// <summary>
-    /// The activities with an event recorded after <paramref name="asOf"/> (recorded, corrected or retracted since): a
-    /// range scan of the event sequence from the first event recorded <see cref="AppendMargin"/> before the instant.
+    /// The activities with an event recorded after <paramref name="asOf"/> (recorded, corrected or retracted since), and
+    /// among them those corrected or retracted since (the others were recorded only after it, and did not exist then):
+    /// a range scan of the event sequence from the first event recorded <see cref="AppendMargin"/> before the instant.
     /// </summary>
-    public static async Task<Guid[]> ChangedStreamsAsync(NpgsqlConnection connection, DateTimeOffset asOf, long from, CancellationToken ct)
+    public static async Task<(Guid[] All, Guid[] Changed)> ChangedStreamsAsync(NpgsqlConnection connection, DateTimeOffset asOf, long from, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"""
-            select distinct stream_id from mt_events
+            select stream_id, bool_or(type <> '{ActivityEventTypes.Recorded}') from mt_events
             where seq_id >= $1 and timestamp > $2 and type in ({string.Join(", ", ActivityEventTypes.All.Select(t => $"'{t}'"))})
+            group by stream_id
             """, connection);
         cmd.Parameters.AddWithValue(from);
         cmd.Parameters.AddWithValue(asOf.ToUniversalTime()); // Npgsql writes timestamptz from UTC only
-        var streams = new List<Guid>();
+        var (all, changed) = (new List<Guid>(), new List<Guid>());
         await using var read = await cmd.ExecuteReaderAsync(ct);
-        while (await read.ReadAsync(ct)) streams.Add(read.GetGuid(0));
-        return streams.ToArray();
+        while (await read.ReadAsync(ct))
+        {
+            all.Add(read.GetGuid(0));
+            if (read.GetBoolean(1)) changed.Add(read.GetGuid(0));
+        }
+        return (all.ToArray(), changed.ToArray());
     }
 
     /// <summary>

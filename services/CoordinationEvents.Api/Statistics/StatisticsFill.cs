@@ -93,7 +93,8 @@ public sealed partial class StatisticsProjection
             {(asOf ? $"""
             -- As known at the instant $7 (StatisticsAsOf): an activity with no event recorded after it ($9 lists those
             -- that have one) was then what its document says now, so its document stands for its latest event (of
-            -- the units $8, of all, or of none); one changed after it is replayed: its latest event recorded by then.
+            -- the units $8, of all, or of none); of those changed after it, the ones in $10 are replayed: their latest
+            -- event recorded by then (one recorded only after it has none, and need not be listed there).
             latest as (
                 select v.id as stream_id,
                        case when v.data->>'status' = '{ActivityStatus.Retracted}' then '{ActivityEventTypes.Retracted}' else '{ActivityEventTypes.Recorded}' end as type,
@@ -102,7 +103,7 @@ public sealed partial class StatisticsProjection
                 where {documentsOf} and not (v.id = any($9))
                 union all
                 select e.stream_id, e.type, e.data from mt_events e
-                where e.stream_id = any($9) and e.seq_id <= $1 and e.type in ({types}) and e.timestamp <= $7
+                where e.stream_id = any($10) and e.seq_id <= $1 and e.type in ({types}) and e.timestamp <= $7
                   and not exists (select from mt_events n where n.stream_id = e.stream_id and n.version = e.version + 1
                                   and n.seq_id <= $1 and n.type in ({types}) and n.timestamp <= $7)),
             """ : byUnit ? $"""
