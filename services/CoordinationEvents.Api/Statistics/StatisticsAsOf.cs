@@ -102,7 +102,8 @@ public static class StatisticsAsOf
         await using (var settings = new NpgsqlCommand("set local work_mem = '256MB'; set local jit = off", connection)) await settings.ExecuteNonQueryAsync(ct);
         var records = await UnitDirectory.LoadRecordsAsync(connection, ct);
         var history = HistoryAt(records, asOf, VietnamCalendar.Today(clock));
-        var (position, head, pending) = await StateAsync(connection, ct);
+        var (position, pending) = await StatisticsPosition.ReadAsync(connection, ct);
+        var head = await HeadAsync(connection, ct);
         var from = await FirstSequenceAfterAsync(connection, asOf - AppendMargin, ct);
         var organisationChanged = records.Any(r => r.Changes.Any(c => c.RecordedAt > asOf));
         var parts = NeedsDays(query, history) ? [StatisticsProjection.FillPart.Days, StatisticsProjection.FillPart.MonthsAndStocks]
@@ -127,21 +128,11 @@ public static class StatisticsAsOf
         query.From.Day != 1 || query.To.AddDays(1).Day != 1
         || history.ChangeDates.Any(d => d > query.From && d <= query.To && d.Day != 1);
 
-    /// <summary>The projection's position, the last event's sequence, and whether a rebuild or a restatement is asked for or running.</summary>
-    static async Task<(long Position, long Head, bool Pending)> StateAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>The last event's sequence number (0 when there is none).</summary>
+    static async Task<long> HeadAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"""
-            select coalesce((select last_seq_id from mt_event_progression where name = $1), 0),
-                   coalesce((select max(seq_id) from mt_events), 0),
-                   coalesce((select r.requested_at is not null and (r.completed_at is null or r.requested_at > r.completed_at)
-                             from {StatisticsRebuild.RequestTable} r where r.name = $2), false)
-                   or exists (select 1 from {OrganisationRestates.TableName} where done_at is null)
-            """, connection);
-        cmd.Parameters.AddWithValue(StatisticsProjection.ShardName);
-        cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
-        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2));
+        await using var cmd = new NpgsqlCommand("select coalesce(max(seq_id), 0) from mt_events", connection);
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>
@@ -245,9 +236,6 @@ public static class StatisticsAsOf
     }
 
     /// <summary>The organisation's history as recorded up to <paramref name="asOf"/>: each unit's changes recorded by then.</summary>
-    public static async Task<UnitHistory> HistoryAtAsync(NpgsqlConnection connection, DateTimeOffset asOf, DateOnly today, CancellationToken ct) =>
-        HistoryAt(await UnitDirectory.LoadRecordsAsync(connection, ct), asOf, today);
-
     static UnitHistory HistoryAt(IEnumerable<UnitRecord> records, DateTimeOffset asOf, DateOnly today) => new(records
         .Select(r => r with { Changes = r.Changes.Where(c => c.RecordedAt <= asOf).ToArray() })
         .Where(r => r.Changes.Count > 0), today);

@@ -16,12 +16,20 @@ public static class StatisticsPosition
     /// <summary>The projection's position and whether a rebuild or a restatement is asked for or running (its figures are then about to change).</summary>
     public static async Task<(long Position, bool RebuildPending)> ReadAsync(NpgsqlDataSource db, CancellationToken ct)
     {
-        await using var cmd = db.CreateCommand($"""
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await ReadAsync(connection, ct);
+    }
+
+    /// <inheritdoc cref="ReadAsync(NpgsqlDataSource, CancellationToken)"/>
+    /// <remarks>On the caller's connection, in its transaction (StatisticsAsOf reads it in the snapshot it reads the cells in).</remarks>
+    public static async Task<(long Position, bool RebuildPending)> ReadAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"""
             select coalesce((select last_seq_id from mt_event_progression where name = $1), 0),
                    coalesce((select r.requested_at is not null and (r.completed_at is null or r.requested_at > r.completed_at)
                              from {StatisticsRebuild.RequestTable} r where r.name = $2), false)
                    or exists (select 1 from {OrganisationRestates.TableName} where done_at is null)
-            """);
+            """, connection);
         cmd.Parameters.AddWithValue(StatisticsProjection.ShardName);
         cmd.Parameters.AddWithValue(StatisticsProjection.ProjectionName);
         await using var reader = await cmd.ExecuteReaderAsync(ct);

@@ -41,14 +41,8 @@ public sealed class Organisation(ServiceInstance api)
     /// <summary>Waits until every change's restatement is done and the projection has caught up.</summary>
     public async Task SettleAsync(int seconds = 120)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
         await Task.Delay(100);
-        while (await api.ScalarAsync("select count(*) from organisation_restates where done_at is null") > 0)
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("The restatement did not finish.");
-            await Task.Delay(50);
-        }
-        await api.WaitForProjectionsAsync(seconds);
+        await api.WaitForRestatesAsync(0, seconds);
     }
 
     /// <summary>The test's own fold of the unit events: parents by date, ends and successors.</summary>

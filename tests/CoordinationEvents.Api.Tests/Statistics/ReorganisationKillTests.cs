@@ -68,17 +68,8 @@ public sealed class ReorganisationKillTests(ITestOutputHelper output)
 
     sealed record Activity(string ExternalId, string Unit, DateOnly Day, int Participants, string Body);
 
-    static Activity Make(string externalId, string unit, DateOnly day, int participants)
-    {
-        var node = JsonNode.Parse(ActivityExamples.ByKind["patrol"])!.AsObject();
-        node["externalId"] = externalId;
-        node["unitId"] = unit;
-        node["occurredOn"] = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        node["partnerUnitIds"] = new JsonArray();
-        node.Remove("location");
-        node["details"]!["patrolParticipants"] = participants;
-        return new Activity(externalId, unit, day, participants, node.ToJsonString());
-    }
+    static Activity Make(string externalId, string unit, DateOnly day, int participants) =>
+        new(externalId, unit, day, participants, ReorganisationTests.Body(externalId, unit, day, participants));
 
     /// <summary>What the clients share: where the service is, whether they know of the reform, when to stop, and what they got.</summary>
     sealed class Clients

@@ -21,7 +21,8 @@ public sealed class ReorganisationTests(ApiFactory api, ITestOutputHelper output
 {
     sealed record Posted(string Unit, DateOnly Day, int Participants);
 
-    static string Body(string externalId, string unitId, DateOnly day, int participants)
+    /// <summary>A patrol of <paramref name="unitId"/> on <paramref name="day"/> (no partners, no location): the body these tests post.</summary>
+    internal static string Body(string externalId, string unitId, DateOnly day, int participants)
     {
         var node = JsonNode.Parse(ActivityExamples.ByKind["patrol"])!.AsObject();
         node["externalId"] = externalId;
