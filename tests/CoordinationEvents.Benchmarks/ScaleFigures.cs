@@ -60,11 +60,13 @@ public static class ScaleFigures
             {
                 var idle = Machine.RssBytes(service.Pid);
                 Machine.ResetPeakRss(service.Pid);
+                var allocated = await AllocatedBytesAsync(service);
                 var wide = await TimeAsync(service, "api/v1/statistics?" + query, 5, warmUp: 1);
+                var perAsk = (await AllocatedBytesAsync(service) - allocated) / 6;
                 var peak = service.PeakRssBytes;
                 var rows = wide.Body is null ? "" : $"{JsonDocument.Parse(wide.Body).RootElement.GetProperty("rows").GetArrayLength():N0} rows, {wide.Bytes / 1024.0 / 1024:0.00} MB; ";
                 lines.Add($"Issue 21 at {at}: the widest legal statistics query ({query}), one at a time: p50 {Format.Ms(wide.Latencies.P50)}, max {Format.Ms(wide.Latencies.Max)} over {wide.Latencies.Count}{wide.Error}; "
-                    + $"{rows}RSS {Mib(idle)} before, peak {Mib(peak)} (+{Mib(peak - idle)}); ceiling ≤ 1 s and ≤ 50 MiB above idle at 1M");
+                    + $"{rows}RSS {Mib(idle)} before, peak {Mib(peak)} (+{Mib(peak - idle)}); {(perAsk is { } a ? $"{a / 1024.0 / 1024:0.0} MiB allocated per ask" : "allocations n/a")}; ceiling ≤ 1 s and ≤ 50 MiB above idle at 1M");
             }
         }
 
@@ -147,6 +149,18 @@ public static class ScaleFigures
             else error ??= $"; an error: {(int)response.StatusCode} {Short(content)}";
         }
         return new Timed(new Latencies(samples), body, bytes, error ?? "");
+    }
+
+    /// <summary>The bytes the service's managed heap has allocated since it started (the runtime's own counter, at /metrics).</summary>
+    static async Task<long?> AllocatedBytesAsync(ServiceProcess service)
+    {
+        using var response = await service.Analyst.GetAsync("metrics");
+        if (!response.IsSuccessStatusCode) return null;
+        foreach (var line in (await response.Content.ReadAsStringAsync()).Split('\n'))
+            if (line.StartsWith("dotnet_gc_heap_total_allocated_bytes", StringComparison.Ordinal)
+                && double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+                return (long)value;
+        return null;
     }
 
     static async Task<decimal> ActivitiesAsync(ServiceProcess service, string query)

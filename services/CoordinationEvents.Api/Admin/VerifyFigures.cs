@@ -115,6 +115,7 @@ public static class VerifyFigures
             {
                 Add(new Cell(unit, 'd', latest.On, latest.Kind.Name, latest.D1, latest.D2), flows);
                 Add(new Cell(unit, 'm', month, latest.Kind.Name, latest.D1, latest.D2), flows);
+                Add(new Cell(unit, 'y', new DateOnly(latest.On.Year, 1, 1), latest.Kind.Name, latest.D1, latest.D2), flows);
             }
             // A stock is its latest declaration, dated by the activity's day and ordered within it by when it was first recorded.
             if (latest.Kind.IsStock)
@@ -270,7 +271,7 @@ public static class VerifyFigures
     static string Columns(int from) => string.Join(", ", Enumerable.Range(from, Slots - from).Select(i => $"v{i}"));
 
     static string Describe(Cell c) => string.Create(CultureInfo.InvariantCulture,
-        $"unit={c.Unit} {(c.Period == 'd' ? "day" : "month")}={c.Bucket:yyyy-MM-dd} kind={c.Kind} d1={c.D1} d2={c.D2}");
+        $"unit={c.Unit} {c.Period switch { 'd' => "day", 'm' => "month", _ => "year" }}={c.Bucket:yyyy-MM-dd} kind={c.Kind} d1={c.D1} d2={c.D2}");
 
     /// <summary>
     /// The organisation over time, folded here from the unit events' JSON (<c>established</c>, <c>moved</c>, <c>merged</c>,

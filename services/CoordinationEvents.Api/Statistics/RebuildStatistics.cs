@@ -71,11 +71,19 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var layout = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await Task.Delay(PollInterval, stoppingToken);
+                // Cells written before year cells were kept get theirs, once per database (any instance; they take turns).
+                if (!layout)
+                {
+                    if (await StatisticsProjection.EnsureYearCellsAsync(db, stoppingToken))
+                        log.LogInformation("Statistics: the year cells were derived from the month cells (the cells predate them)");
+                    layout = true;
+                }
                 if (await PendingAsync(stoppingToken) && RunsHere()) await RunAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -165,7 +173,7 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
     /// Restates the figures that the pending dated changes of the organisation move, all of them at once, in one
     /// transaction (the daemon is paused). Of the units whose cells the changes may move (<see cref="AffectedUnits"/>),
     /// those whose holdings changed (<see cref="ChangedAncestors"/>: a province keeps its cells when two of its districts
-    /// merge) have their cells from the first of the earliest change's month on deleted and filled again from the events
+    /// merge) have their cells from the first of the earliest change's year on deleted and filled again from the events
     /// up to the projection's position, with today's history, reading only the activities they may hold (those of the
     /// units under them: <see cref="StatisticsProjection.FillSql"/> by unit); the changes are marked done in the same
     /// transaction. A process that dies on the way leaves them pending, and the next run starts again; running it twice
@@ -198,8 +206,9 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
         var ancestry = new UnitHistory(records, today).Ancestry();
         var candidates = AffectedUnits(ancestry, pending.SelectMany(c => c.Units));
         var first = pending.Min(c => c.From);
-        var month = new DateOnly(first.Year, first.Month, 1);
-        var affected = ChangedAncestors(records, ancestry, candidates, month, RecordedSince(records, pending), today);
+        // From the first of the year: the cells of its days, months and the year itself are restated whole.
+        var start = new DateOnly(first.Year, 1, 1);
+        var affected = ChangedAncestors(records, ancestry, candidates, start, RecordedSince(records, pending), today);
         var spans = ancestry.Where(a => affected.Contains(a.Ancestor)).ToArray();
 
         var deleted = 0;
@@ -207,22 +216,22 @@ public sealed class StatisticsRebuild(NpgsqlDataSource db, IServiceProvider serv
             await using (var cmd = new NpgsqlCommand($"delete from {StatisticsProjection.Cells} where unit_id = any($1) and bucket >= $2", connection) { CommandTimeout = 0 })
             {
                 cmd.Parameters.AddWithValue(affected.ToArray());
-                cmd.Parameters.AddWithValue(month);
+                cmd.Parameters.AddWithValue(start);
                 deleted = await cmd.ExecuteNonQueryAsync(ct);
             }
-        // The activities the restated units may hold from the month on: those of the units with a span under one of them.
-        var units = spans.Where(s => s.Until > month).Select(s => s.UnitId).Distinct(StringComparer.Ordinal).ToArray();
+        // The activities the restated units may hold from the start on: those of the units with a span under one of them.
+        var units = spans.Where(s => s.Until > start).Select(s => s.UnitId).Distinct(StringComparer.Ordinal).ToArray();
         if (position > 0 && units.Length > 0)
             foreach (var part in Enum.GetValues<StatisticsProjection.FillPart>())
-                await StatisticsProjection.FillAsync(connection, StatisticsProjection.Cells, null, position, part, spans, ct, month, units);
+                await StatisticsProjection.FillAsync(connection, StatisticsProjection.Cells, null, position, part, spans, ct, start, units);
         await using (var cmd = new NpgsqlCommand($"update {OrganisationRestates.TableName} set done_at = now() where change_id = any($1)", connection))
         {
             cmd.Parameters.AddWithValue(pending.Select(c => c.Id).ToArray());
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
-        log.LogInformation("Statistics restated for {Changes} organisation change(s) from {Month}: the cells of {Units} of {Candidates} units ({Deleted} deleted), from the activities of {Held} units, in {Seconds:0.00} s",
-            pending.Count, month, affected.Count, candidates.Count, deleted, units.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        log.LogInformation("Statistics restated for {Changes} organisation change(s) from {Start}: the cells of {Units} of {Candidates} units ({Deleted} deleted), from the activities of {Held} units, in {Seconds:0.00} s",
+            pending.Count, start, affected.Count, candidates.Count, deleted, units.Length, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
         return (pending.Count, affected.Count);
     }
 

@@ -38,5 +38,6 @@ public static class StatisticsFeature
         foreach (var table in StatisticsProjection.Tables()) options.Storage.ExtendedSchemaObjects.Add(table);
         foreach (var guard in StatisticsProjection.GuardObjects()) options.Storage.ExtendedSchemaObjects.Add(guard);
         options.Storage.ExtendedSchemaObjects.Add(StatisticsRebuild.Table());
+        options.Storage.ExtendedSchemaObjects.Add(StatisticsProjection.LayoutTable());
     }
 }

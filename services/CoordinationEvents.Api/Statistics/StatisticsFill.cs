@@ -48,8 +48,9 @@ public sealed partial class StatisticsProjection
     /// holders as <see cref="UnitHistory.HoldersOn"/> gives the projection; $6: the first day of the activities to
     /// count, null for all, as a restatement asks; with <paramref name="byUnit"/>, $7: the units whose activities a
     /// restatement reads, as they were at $1). Each activity's figures are taken out of its json once
-    /// (not once per cell it adds to); day cells are those figures summed per ancestor, and month cells are
-    /// summed per own unit first, then per ancestor. Slots follow <see cref="Contribution"/> and
+    /// (not once per cell it adds to); day cells are those figures summed per ancestor, month cells are
+    /// summed per own unit first, then per ancestor, and year cells from the month cells. A restatement's first day ($6)
+    /// is the first of a year, so the year cells it writes count the whole year. Slots follow <see cref="Contribution"/> and
     /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
     /// </summary>
     /// <summary>Which activities an <c>asOf</c> fill reads from their documents: none, those of the units $8, or all.</summary>
@@ -164,10 +165,16 @@ public sealed partial class StatisticsProjection
                 select r.unit_id, s.from_day, date_trunc('month', r.day)::date as month, r.kind, r.d1, r.d2, count(*) as v0, {string.Join(", ", v.Select(i => $"sum(r.f{i}) as v{i}"))}
                 from r join segments s on s.unit_id = r.unit_id and r.day >= s.from_day and (s.until_day is null or r.day < s.until_day)
                 group by 1, 2, 3, 4, 5, 6){stockRows}
+            -- Each holder's months, and its years summed from them (a year cell counts what its months count).
+            , months as materialized (
+                select a.ancestor, m.month, m.kind, m.d1, m.d2, sum(m.v0) as v0, {string.Join(", ", v.Select(i => $"sum(m.v{i}) as v{i}"))}
+                from own_months m join ancestry a on a.unit_id = m.unit_id and a.from_day = m.from_day
+                group by 1, 2, 3, 4, 5)
             insert into {cells} (unit_id, period, bucket, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))})
-            select a.ancestor, 'm', m.month, m.kind, m.d1, m.d2, sum(m.v0), {string.Join(", ", v.Select(i => $"sum(m.v{i})"))}
-            from own_months m join ancestry a on a.unit_id = m.unit_id and a.from_day = m.from_day
-            group by 1, 3, 4, 5, 6
+            select ancestor, 'm', month, kind, d1, d2, v0, {string.Join(", ", v.Select(i => $"v{i}"))} from months
+            union all
+            select ancestor, 'y', date_trunc('year', month)::date, kind, d1, d2, sum(v0), {string.Join(", ", v.Select(i => $"sum(v{i})"))}
+            from months group by 1, 3, 4, 5, 6
             """)}
             """;
     }

@@ -13,10 +13,10 @@ public readonly record struct CellKey(string UnitId, char Period, DateOnly Bucke
 
 /// <summary>
 /// The statistics projection, run asynchronously by Marten's daemon (one batch of events per transaction,
-/// the cells and the daemon's progression row committing together). Flows are kept as sums per (unit subtree, day and month, kind,
-/// dimension values): every activity adds to the cells of its unit and of each ancestor, so a province's
-/// figures are a handful of rows whatever the volume below it. A period is answered from whole months plus
-/// at most two runs of days. Stocks (self-management) are kept per declaration, and the latest one per unit
+/// the cells and the daemon's progression row committing together). Flows are kept as sums per (unit subtree, day, month
+/// and year, kind, dimension values): every activity adds to the cells of its unit and of each ancestor, so a province's
+/// figures are a handful of rows whatever the volume below it. A period is answered from whole years, at most two runs
+/// of months and at most two runs of days (whole months only, when it is grouped by month or quarter). Stocks (self-management) are kept per declaration, and the latest one per unit
 /// on or before a date is found by index.
 /// </summary>
 public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProjection
@@ -52,10 +52,12 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
         var d1 = kind.Dimensions.Count > 0 ? content.DimensionValue(kind.Dimensions[0].Name) ?? "" : "";
         var d2 = kind.Dimensions.Count > 1 ? content.DimensionValue(kind.Dimensions[1].Name) ?? "" : "";
         var month = new DateOnly(content.OccurredOn.Year, content.OccurredOn.Month, 1);
+        var year = new DateOnly(content.OccurredOn.Year, 1, 1);
         foreach (var unit in holders(content.UnitId, content.OccurredOn))
         {
             yield return (new CellKey(unit, 'd', content.OccurredOn, content.Kind, d1, d2), values);
             yield return (new CellKey(unit, 'm', month, content.Kind, d1, d2), values);
+            yield return (new CellKey(unit, 'y', year, content.Kind, d1, d2), values);
         }
     }
 
@@ -281,7 +283,7 @@ public sealed partial class StatisticsProjection(NpgsqlDataSource db) : IProject
         public void Set(int i, CellKey key)
         {
             units[i] = key.UnitId;
-            periods[i] = key.Period switch { 'd' => "d", 'm' => "m", var other => other.ToString() }; // no string per cell
+            periods[i] = key.Period switch { 'd' => "d", 'm' => "m", 'y' => "y", var other => other.ToString() }; // no string per cell
             buckets[i] = key.Bucket;
             kinds[i] = key.Kind;
             d1[i] = key.D1;

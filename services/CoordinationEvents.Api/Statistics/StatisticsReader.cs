@@ -9,6 +9,8 @@ namespace CoordinationEvents.Api.Statistics;
 /// <summary>Answers statistics queries from the projection's tables.</summary>
 public sealed class StatisticsReader(NpgsqlDataSource db)
 {
+    /// <summary>Whether this database keeps year cells (once true, for good: <see cref="StatisticsProjection.EnsureYearCellsAsync"/>).</summary>
+    volatile bool yearCells;
 
     /// <summary>
     /// A run of days [<see cref="First"/>, <see cref="Last"/>] of <see cref="Unit"/>'s cells that the answer counts,
@@ -135,21 +137,20 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
             if (!rows.TryGetValue(key, out var metrics)) rows[key] = metrics = new Dictionary<string, decimal>();
             AddSlots(metrics, kind, values, sign);
         }
-        // Each piece as whole months and at most two runs of days, one row each of the ranges the cells are read over.
+        // Each piece as whole years, months and days (Decompose), one row each of the ranges the cells are read over. Year
+        // cells serve a total or rows by year; rows by month or quarter need months. A database whose cells predate
+        // the year cells has them once StatisticsProjection.EnsureYearCellsAsync has run; until then, months.
+        var years = q.TimeKey is null or StatisticsQuery.Year && (yearCells || (yearCells = await StatisticsProjection.HasYearCellsAsync(db, connection, ct)));
         var (rangePiece, rangeUnit, rangePeriod, rangeFirst, rangeLast) = (new List<int>(), new List<string>(), new List<string>(), new List<DateOnly>(), new List<DateOnly>());
         for (var i = 0; i < pieces.Count; i++)
-        {
-            var (months, days) = Decompose(pieces[i].First, pieces[i].Last);
-            foreach (var (period, (first, last)) in days.Select(d => ("d", d)).Prepend(("m", months)))
-                if (first <= last)
-                {
-                    rangePiece.Add(i);
-                    rangeUnit.Add(pieces[i].Unit);
-                    rangePeriod.Add(period);
-                    rangeFirst.Add(first);
-                    rangeLast.Add(last);
-                }
-        }
+            foreach (var (period, first, last) in Decompose(pieces[i].First, pieces[i].Last, years))
+            {
+                rangePiece.Add(i);
+                rangeUnit.Add(pieces[i].Unit);
+                rangePeriod.Add(period.ToString());
+                rangeFirst.Add(first);
+                rangeLast.Add(last);
+            }
         // Without a dimension filter or a dimension in groupBy, a kind's cells are summed over their dimensions
         // in the database: fewer rows to read back (a district by month: 2,466 rows become 936). The periods go as
         // bpchar, the column's type: as text the comparison left the key's index after unit_id, and a province's
@@ -258,18 +259,41 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         return members;
     }
 
-    /// <summary>[from, to] as whole months plus at most two runs of days (the ragged ends). Months are counted
+    /// <summary>
+    /// [from, to] as the ranges of cells that cover it exactly, each day once: whole years (with <paramref name="years"/>),
+    /// then whole months, then at most two runs of days (the ragged ends), as (period, first bucket, last bucket). A
+    /// 6-year total reads 6 year cells per kind and dimension values, not 72 month cells. Months and years are counted
     /// as numbers (<see cref="MonthIndex"/>), never by date arithmetic, so the edges of the calendar (0001-01-01,
-    /// 9999-12-31) do not overflow.</summary>
-    public static ((DateOnly First, DateOnly Last) Months, (DateOnly First, DateOnly Last)[] Days) Decompose(DateOnly from, DateOnly to)
+    /// 9999-12-31) do not overflow.
+    /// </summary>
+    public static List<(char Period, DateOnly First, DateOnly Last)> Decompose(DateOnly from, DateOnly to, bool years = true)
     {
-        var none = (DateOnly.MaxValue, DateOnly.MinValue);
-        var firstMonth = from.Day == 1 ? MonthIndex(from) : MonthIndex(from) + 1;
-        var afterLastMonth = to == MonthEnd(MonthIndex(to)) ? MonthIndex(to) + 1 : MonthIndex(to);
-        if (firstMonth >= afterLastMonth) return (none, [(from, to), none]); // no whole month inside
-        var head = from.Day == 1 ? none : (from, MonthEnd(MonthIndex(from)));
-        var tail = afterLastMonth == MonthIndex(to) ? (MonthStart(afterLastMonth), to) : none;
-        return ((MonthStart(firstMonth), MonthStart(afterLastMonth - 1)), [head, tail]);
+        var ranges = new List<(char, DateOnly, DateOnly)>();
+        var firstYear = from.DayOfYear == 1 ? from.Year : from.Year + 1;
+        var lastYear = to.Month == 12 && to.Day == 31 ? to.Year : to.Year - 1;
+        if (!years || firstYear > lastYear)
+        {
+            MonthsAndDays(from, to);
+            return ranges;
+        }
+        if (firstYear > from.Year) MonthsAndDays(from, new DateOnly(firstYear - 1, 12, 31));
+        ranges.Add(('y', new DateOnly(firstYear, 1, 1), new DateOnly(lastYear, 1, 1)));
+        if (lastYear < to.Year) MonthsAndDays(new DateOnly(lastYear + 1, 1, 1), to);
+        return ranges;
+
+        void MonthsAndDays(DateOnly first, DateOnly last)
+        {
+            var firstMonth = first.Day == 1 ? MonthIndex(first) : MonthIndex(first) + 1;
+            var afterLastMonth = last == MonthEnd(MonthIndex(last)) ? MonthIndex(last) + 1 : MonthIndex(last);
+            if (firstMonth >= afterLastMonth)
+            {
+                ranges.Add(('d', first, last)); // no whole month inside
+                return;
+            }
+            if (first.Day != 1) ranges.Add(('d', first, MonthEnd(MonthIndex(first))));
+            ranges.Add(('m', MonthStart(firstMonth), MonthStart(afterLastMonth - 1)));
+            if (afterLastMonth == MonthIndex(last)) ranges.Add(('d', MonthStart(afterLastMonth), last));
+        }
     }
 
     /// <summary>Months since year 0: January 0001 is 12, December 9999 is <see cref="LastMonth"/>.</summary>

@@ -31,6 +31,57 @@ public sealed partial class StatisticsProjection
 
     public const string Position = "stat_position";
 
+    /// <summary>The upgrades of the cells' layout applied to this database, one row each (<see cref="EnsureYearCellsAsync"/>).</summary>
+    public const string Layout = "stat_layout";
+
+    /// <summary>The row of <see cref="Layout"/> that says every unit's year cells are kept.</summary>
+    public const string YearCells = "year-cells";
+
+    public static Table LayoutTable()
+    {
+        var t = new Table(Layout);
+        t.AddColumn("feature", "text").AsPrimaryKey();
+        t.AddColumn("applied_at", "timestamptz").NotNull();
+        return t;
+    }
+
+    /// <summary>
+    /// The year cells (period <c>y</c>) of a database whose cells were written before they were kept: each one the sum of
+    /// its year's month cells, which count the same activities for the same holders (each activity in the month and the
+    /// year of its day, for the holders of that day). Done once, in one transaction that holds the cells against every
+    /// writer (the daemon's batches, a restatement, a rebuild's swap wait; readers do not) and marks it done in
+    /// <see cref="Layout"/>; the code that writes cells writes year cells too, so whatever it wrote before is counted
+    /// again here from the months, and nothing twice. Until the mark exists the reader leaves year cells alone
+    /// (<see cref="StatisticsReader"/>). Returns whether it derived them (false: the mark was there).
+    /// </summary>
+    public static async Task<bool> EnsureYearCellsAsync(NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (await HasYearCellsAsync(db, null, ct)) return false;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using (var cmd = new NpgsqlCommand($"lock table {Cells} in exclusive mode", connection)) await cmd.ExecuteNonQueryAsync(ct);
+        if (await HasYearCellsAsync(db, connection, ct)) return false;
+        var v = string.Join(", ", Enumerable.Range(0, Slots).Select(i => $"v{i}"));
+        await using (var cmd = new NpgsqlCommand($"""
+            delete from {Cells} where period = 'y';
+            insert into {Cells} (unit_id, period, bucket, kind, d1, d2, {v})
+            select unit_id, 'y', date_trunc('year', bucket)::date, kind, d1, d2, {string.Join(", ", Enumerable.Range(0, Slots).Select(i => $"sum(v{i})"))}
+            from {Cells} where period = 'm'
+            group by unit_id, date_trunc('year', bucket)::date, kind, d1, d2;
+            insert into {Layout} (feature, applied_at) values ('{YearCells}', now());
+            """, connection) { CommandTimeout = 0 }) await cmd.ExecuteNonQueryAsync(ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>Whether the year cells are kept (<see cref="EnsureYearCellsAsync"/> has run here).</summary>
+    public static async Task<bool> HasYearCellsAsync(NpgsqlDataSource db, NpgsqlConnection? connection, CancellationToken ct)
+    {
+        var sql = $"select exists (select from {Layout} where feature = '{YearCells}')";
+        await using var cmd = connection is null ? db.CreateCommand(sql) : new NpgsqlCommand(sql, connection);
+        return (bool)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
     /// <summary>
     /// The guard against applying an event twice. Marten checks that a batch moves the progression from the
     /// floor it started at, but in 9.59 a mismatch is only logged, and the batch commits (marten#5502). Two

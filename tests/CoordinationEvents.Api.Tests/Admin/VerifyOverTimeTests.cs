@@ -79,7 +79,7 @@ public sealed class VerifyOverTimeTests(ApiFactory api) : IClassFixture<ApiFacto
         {
             var day = DateOnly.ParseExact(a.Day, "yyyy-MM-dd", CultureInfo.InvariantCulture);
             foreach (var unit in a.Holders)
-            foreach (var (period, bucket) in new[] { ('d', day), ('m', new DateOnly(day.Year, day.Month, 1)) })
+            foreach (var (period, bucket) in new[] { ('d', day), ('m', new DateOnly(day.Year, day.Month, 1)), ('y', new DateOnly(day.Year, 1, 1)) })
             {
                 var key = (unit, period, bucket.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
                 if (!expected.TryGetValue(key, out var sum)) expected[key] = sum = new long[PatrolSlots.Length];

@@ -235,35 +235,43 @@ public sealed class EdgeInputTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("0001-01-01", "9999-12-31")]
     [InlineData("0001-01-01", "0001-01-01")]
     [InlineData("0001-01-15", "0001-03-02")]
+    [InlineData("0001-03-15", "9999-11-02")]
     [InlineData("9999-12-01", "9999-12-31")]
     [InlineData("9999-12-05", "9999-12-31")]
     [InlineData("9999-11-30", "9999-12-30")]
     [InlineData("2024-01-01", "2024-12-31")]
+    [InlineData("2023-12-31", "2025-01-01")]
+    [InlineData("2019-01-01", "2024-12-31")]
+    [InlineData("2019-02-10", "2024-11-20")]
     [InlineData("2024-02-10", "2024-02-20")]
     [InlineData("2024-01-31", "2024-03-01")]
-    public void A_period_decomposes_into_whole_months_and_ragged_days_that_cover_it_exactly(string from, string to)
+    public void A_period_decomposes_into_whole_years_months_and_ragged_days_that_cover_it_exactly(string from, string to)
     {
         var (first, last) = (DateOnly.Parse(from), DateOnly.Parse(to));
-        var (months, days) = CoordinationEvents.Api.Statistics.StatisticsReader.Decompose(first, last);
+        foreach (var years in new[] { true, false })
+        {
+            var ranges = CoordinationEvents.Api.Statistics.StatisticsReader.Decompose(first, last, years);
 
-        var covered = new List<DateOnly>();
-        if (months.First <= months.Last)
-        {
-            Assert.Equal(1, months.First.Day);
-            Assert.Equal(1, months.Last.Day);
-            for (var m = months.First; ; m = m.AddMonths(1))
+            // Each range as the days it stands for: a year cell from its first bucket's 1 January to its last bucket's
+            // 31 December, a month cell likewise by months, a day cell by days. In order they must tile [first, last].
+            var spans = ranges.Select(r => r.Period switch
             {
-                covered.Add(m);   // stands for the whole month: checked below by its first and last day
-                if (m == months.Last) break;
+                'y' => (Start: r.First, End: new DateOnly(r.Last.Year, 12, 31)),
+                'm' => (Start: r.First, End: new DateOnly(r.Last.Year, r.Last.Month, DateTime.DaysInMonth(r.Last.Year, r.Last.Month))),
+                _ => (Start: r.First, End: r.Last),
+            }).OrderBy(s => s.Start).ToArray();
+            foreach (var r in ranges)
+            {
+                Assert.True(r.First <= r.Last);
+                if (r.Period is 'y') Assert.True(r.First.DayOfYear == 1 && r.Last.DayOfYear == 1);
+                if (r.Period is 'm') Assert.True(r.First.Day == 1 && r.Last.Day == 1);
             }
-        }
-        var dayCount = days.Where(d => d.First <= d.Last).Sum(d => d.Last.DayNumber - d.First.DayNumber + 1);
-        var monthDays = covered.Sum(m => DateTime.DaysInMonth(m.Year, m.Month));
-        Assert.Equal(last.DayNumber - first.DayNumber + 1, dayCount + monthDays);
-        foreach (var (a, b) in days.Where(d => d.First <= d.Last))
-        {
-            Assert.True(a >= first && b <= last);
-            Assert.DoesNotContain(covered, m => m.Year == a.Year && m.Month == a.Month);
+            Assert.Equal(first, spans[0].Start);
+            Assert.Equal(last, spans[^1].End);
+            for (var i = 1; i < spans.Length; i++) Assert.Equal(spans[i - 1].End.DayNumber + 1, spans[i].Start.DayNumber);
+            Assert.True(ranges.Count(r => r.Period == 'y') <= (years ? 1 : 0));
+            Assert.True(ranges.Count(r => r.Period == 'm') <= 2 && ranges.Count(r => r.Period == 'd') <= 2);
+            if (years && first.DayOfYear == 1 && last.Month == 12 && last.Day == 31) Assert.Equal('y', Assert.Single(ranges).Period);
         }
     }
 }

@@ -152,9 +152,9 @@ public sealed class VerifyTests(ApiFactory api) : IClassFixture<ApiFactory>
             }
             await api.WaitForProjectionsAsync();
 
-            // The patrols that count, in metres, per day and per month; each in its post, its district and its province.
+            // The patrols that count, in metres, per day, per month and in the year; each in its post, its district and its province.
             var days = new Dictionary<string, long> { ["day=2020-03-02"] = 12_500, ["day=2020-03-09"] = 4_250, ["day=2020-07-01"] = 9_125 };
-            var months = new Dictionary<string, long> { ["month=2020-03-01"] = 16_750, ["month=2020-07-01"] = 9_125 };
+            var months = new Dictionary<string, long> { ["month=2020-03-01"] = 16_750, ["month=2020-07-01"] = 9_125, ["year=2020-01-01"] = 25_875 };
             var wrong = (from unit in new[] { "don-ma-lu-thang", "phong-tho", "lai-chau" }
                          from bucket in days.Concat(months)
                          select (Key: $"unit={unit} {bucket.Key} kind=patrol d1=joint d2=", Metres: bucket.Value)).ToDictionary(c => c.Key, c => c.Metres);
