@@ -71,15 +71,19 @@ public sealed class UnitDirectory(NpgsqlDataSource db, TimeProvider clock)
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
-    sealed record Snapshot(UnitHistory History, DateTimeOffset LoadedAt);
+    sealed record Snapshot(Versioned Loaded, DateTimeOffset LoadedAt);
     volatile Snapshot? cached;
     readonly SemaphoreSlim gate = new(1, 1);
 
+    /// <summary>
+    /// The cached history; past <see cref="MaxAge"/>, the same one again when no unit record changed since (one narrow
+    /// aggregate, <see cref="LoadIfChangedAsync"/>), so its trees, built as they are asked for, are built once.
+    /// </summary>
     public async Task<UnitHistory> GetAsync(CancellationToken ct = default)
     {
         var current = cached;
-        if (current is { } c && clock.GetUtcNow() - c.LoadedAt < MaxAge && c.History.Today == VietnamCalendar.Today(clock)) return c.History;
-        return await ReloadAsync(ct);
+        if (current is { } c && clock.GetUtcNow() - c.LoadedAt < MaxAge && c.Loaded.History.Today == VietnamCalendar.Today(clock)) return c.Loaded.History;
+        return await RefreshAsync(current?.Loaded, ct);
     }
 
     /// <summary>The history, reloaded first if any of <paramref name="unitIds"/> is unknown to the cached one.</summary>
@@ -122,15 +126,18 @@ public sealed class UnitDirectory(NpgsqlDataSource db, TimeProvider clock)
         return new Versioned(await LoadAsync(connection, today, ct), version);
     }
 
-    public async Task<UnitHistory> ReloadAsync(CancellationToken ct = default)
+    /// <summary>The history read and folded again, whatever the cache holds (after a change made here).</summary>
+    public Task<UnitHistory> ReloadAsync(CancellationToken ct = default) => RefreshAsync(null, ct);
+
+    async Task<UnitHistory> RefreshAsync(Versioned? known, CancellationToken ct)
     {
         await gate.WaitAsync(ct);
         try
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            var history = await LoadAsync(connection, VietnamCalendar.Today(clock), ct);
-            cached = new Snapshot(history, clock.GetUtcNow());
-            return history;
+            var loaded = await LoadIfChangedAsync(connection, VietnamCalendar.Today(clock), known, ct);
+            cached = new Snapshot(loaded, clock.GetUtcNow());
+            return loaded.History;
         }
         finally
         {

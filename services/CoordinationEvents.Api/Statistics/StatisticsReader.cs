@@ -175,6 +175,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
             // Days and months fall into the row's year, quarter or month in the database: fewer rows come back.
             if (timed) cmd.Parameters.AddWithValue(buckets.Select(b => b.Start).ToArray());
             await using var reader = await cmd.ExecuteReaderAsync(ct);
+            var values = new decimal[StatisticsProjection.Slots]; // one buffer: each row's values are added up at once
             while (await reader.ReadAsync(ct))
             {
                 var piece = pieces[reader.GetInt32(0)];
@@ -182,7 +183,6 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
                 var (d1, d2) = (reader.GetString(2), reader.GetString(3));
                 if (!q.Passes(kind, d1, d2)) continue;
                 var time = timed ? buckets[reader.GetInt32(4) - 1].Label : null;
-                var values = new decimal[StatisticsProjection.Slots];
                 for (var i = 0; i < values.Length; i++) values[i] = reader.GetDecimal(5 + i);
 
                 if (piece.Total)
@@ -207,12 +207,19 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         if (declaredTask is not null)
             AddStocks(q, stockKind, buckets, ends, members, declaredTask.Result, rows, totals);
 
-        var ordered = rows.Where(r => r.Value.Values.Any(v => v != 0))
-            .OrderBy(r => r.Key, RowKey.Comparer)
-            .Select(r => new StatisticsRow(
-                q.GroupBy.Select((g, i) => (g, r.Key.Values[i])).ToDictionary(x => x.g, x => x.Item2),
-                Order(r.Value)))
-            .ToArray();
+        // The rows in key order, each made once from its sums (no intermediate sequences: the widest legal answer has
+        // thousands of rows).
+        var kept = new List<KeyValuePair<RowKey, Dictionary<string, decimal>>>(rows.Count);
+        foreach (var row in rows)
+            if (AnyNonZero(row.Value)) kept.Add(row);
+        kept.Sort((a, b) => RowKey.Comparer.Compare(a.Key, b.Key));
+        var ordered = new StatisticsRow[kept.Count];
+        for (var r = 0; r < ordered.Length; r++)
+        {
+            var key = new Dictionary<string, string?>(q.GroupBy.Count);
+            for (var g = 0; g < q.GroupBy.Count; g++) key[q.GroupBy[g]] = kept[r].Key.Values[g];
+            ordered[r] = new StatisticsRow(key, Order(kept[r].Value));
+        }
 
         // The name and dates of every unit the answer uses.
         var unitIndex = q.GroupBy.ToList().IndexOf(StatisticsQuery.Unit);
@@ -433,13 +440,7 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
                 var any = false;
                 for (var j = 0; j < m; j++) any |= sum[k * m + j] != 0;
                 if (!any) continue;
-                var key = new RowKey(q.GroupBy.Select(g => g switch
-                {
-                    StatisticsQuery.Kind => stockKind.Name,
-                    StatisticsQuery.Unit => rowName.Length == 0 ? null : rowName,
-                    StatisticsQuery.Year or StatisticsQuery.Quarter or StatisticsQuery.Month => buckets[b].Label,
-                    _ => null,
-                }).ToArray());
+                var key = Key(q, rowName.Length == 0 ? null : rowName, stockKind, null, null, timeKey is null ? null : buckets[b].Label);
                 if (!rows.TryGetValue(key, out var row)) rows[key] = row = new Dictionary<string, decimal>();
                 for (var j = 0; j < m; j++)
                     if (sum[k * m + j] != 0) row[stockKind.Metrics[metrics[j]].Name] = row.GetValueOrDefault(stockKind.Metrics[metrics[j]].Name) + sum[k * m + j];
@@ -447,16 +448,30 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         }
     }
 
-    static RowKey Key(StatisticsQuery q, string? unit, KindDefinition kind, string d1, string d2, string? time) =>
-        new(q.GroupBy.Select(g => g switch
-        {
-            StatisticsQuery.Kind => kind.Name,
-            StatisticsQuery.Unit => unit,
-            StatisticsQuery.Year or StatisticsQuery.Quarter or StatisticsQuery.Month => time,
-            _ => kind.Dimensions.Count > 0 && kind.Dimensions[0].Name == g ? d1
-               : kind.Dimensions.Count > 1 && kind.Dimensions[1].Name == g ? d2
-               : null,
-        }).ToArray());
+    /// <summary>A row's key: for each groupBy name, the kind, the unit, the time bucket or the dimension's value (null
+    /// where the kind has no such dimension; <paramref name="d1"/> and <paramref name="d2"/> null for a stock row).</summary>
+    static RowKey Key(StatisticsQuery q, string? unit, KindDefinition kind, string? d1, string? d2, string? time)
+    {
+        var values = new string?[q.GroupBy.Count];
+        for (var i = 0; i < values.Length; i++)
+            values[i] = q.GroupBy[i] switch
+            {
+                StatisticsQuery.Kind => kind.Name,
+                StatisticsQuery.Unit => unit,
+                StatisticsQuery.Year or StatisticsQuery.Quarter or StatisticsQuery.Month => time,
+                var g => kind.Dimensions.Count > 0 && kind.Dimensions[0].Name == g ? d1
+                    : kind.Dimensions.Count > 1 && kind.Dimensions[1].Name == g ? d2
+                    : null,
+            };
+        return new RowKey(values);
+    }
+
+    static bool AnyNonZero(Dictionary<string, decimal> metrics)
+    {
+        foreach (var value in metrics.Values)
+            if (value != 0) return true;
+        return false;
+    }
 
     /// <summary>Adds a cell's slots under their metric names: flows, or (for a stock declaration) the stock metrics.</summary>
     static void AddSlots(Dictionary<string, decimal> metrics, KindDefinition kind, decimal[] values, int sign, bool stocks = false)
@@ -471,8 +486,14 @@ public sealed class StatisticsReader(NpgsqlDataSource db)
         }
     }
 
-    static IReadOnlyDictionary<string, decimal> Order(Dictionary<string, decimal> metrics) =>
-        KindCatalog.MetricNames.Where(m => metrics.TryGetValue(m, out var v) && v != 0).ToDictionary(m => m, m => metrics[m]);
+    /// <summary>The metrics that are not zero, in catalog order.</summary>
+    static IReadOnlyDictionary<string, decimal> Order(Dictionary<string, decimal> metrics)
+    {
+        var ordered = new Dictionary<string, decimal>(metrics.Count);
+        foreach (var name in KindCatalog.MetricNames)
+            if (metrics.TryGetValue(name, out var value) && value != 0) ordered[name] = value;
+        return ordered;
+    }
 
     /// <summary>A row's key values, in groupBy order.</summary>
     public sealed record RowKey(string?[] Values)
