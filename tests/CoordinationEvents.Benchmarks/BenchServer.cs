@@ -30,7 +30,8 @@ public sealed class BenchServer
     /// <summary>The postmaster's pid when the server is ours (for CPU accounting).</summary>
     public int? PostmasterPid { get; private set; }
 
-    public static async Task<BenchServer> StartAsync()
+    /// <param name="keep">A prefix of databases left by an earlier run to keep rather than drop (<c>--reuse-statistics</c>).</param>
+    public static async Task<BenchServer> StartAsync(string? keep = null)
     {
         var external = Environment.GetEnvironmentVariable(ExternalVariable);
         var ours = string.IsNullOrWhiteSpace(external);
@@ -53,7 +54,8 @@ public sealed class BenchServer
         {
             directory = await ScalarAsync<string>(connection, "show data_directory");
             foreach (var stale in await ListAsync(connection, "select datname from pg_database where datname like 'b\\_%'"))
-                await ExecuteAsync(connection, $"drop database \"{stale}\" with (force)");
+                if (keep is null || !stale.StartsWith($"b_{keep}_", StringComparison.Ordinal))
+                    await ExecuteAsync(connection, $"drop database \"{stale}\" with (force)");
         }
         var bench = new BenchServer(new BenchPostgres(admin.ConnectionString, directory, ours && !wasRunning));
         bench.Version = $"PostgreSQL {await ScalarAsync<string>(connection, "show server_version")}";
@@ -75,9 +77,9 @@ public sealed class BenchServer
     /// (the same event type names, JSON, metadata, inline read model and tables), and the service's pool settings.
     /// The store runs no daemon: only the service process ever runs the async projection.
     /// </summary>
-    public async Task<ServiceStore> CreateServiceStoreAsync(string prefix)
+    public async Task<ServiceStore> CreateServiceStoreAsync(string prefix, bool reuse = false)
     {
-        var connectionString = await CreateDatabaseAsync(prefix);
+        var connectionString = (reuse ? await Server.ExistingDatabaseAsync(prefix) : null) ?? await CreateDatabaseAsync(prefix);
         var dataSource = ServiceSetup.CreateDataSource(connectionString);
         var options = ServiceSetup.EventStoreOptions(new StatisticsProjection(dataSource));
         options.Connection(dataSource);
@@ -166,6 +168,18 @@ public sealed class BenchPostgres(string adminConnectionString, string? director
     public bool IsExternal => Directory is null;
 
     /// <summary>A new database b_&lt;prefix&gt;_&lt;random&gt;: its connection string, with a pool of 64.</summary>
+    /// <summary>The connection string of a database an earlier run left with this prefix (kept, not dropped at the end), or null.</summary>
+    public async Task<string?> ExistingDatabaseAsync(string prefix)
+    {
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("select datname from pg_database where datname like $1 order by datname limit 1", connection);
+        command.Parameters.AddWithValue($"b\\_{prefix.ToLowerInvariant().Replace('-', '_')}\\_%");
+        return await command.ExecuteScalarAsync() is string name
+            ? new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 64, ConnectionIdleLifetime = 10, ConnectionPruningInterval = 5 }.ConnectionString
+            : null;
+    }
+
     public async Task<string> CreateDatabaseAsync(string prefix)
     {
         var name = $"b_{prefix.ToLowerInvariant().Replace('-', '_')}_{Guid.NewGuid().ToString("N")[..12]}";

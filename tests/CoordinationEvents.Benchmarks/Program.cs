@@ -17,7 +17,7 @@ if (!options.IngestOnly && !options.StatisticsOnly && !options.Abuse && !options
     await ServiceProcess.BuildPeerAsync(scratch);
 }
 
-var server = await BenchServer.StartAsync();
+var server = await BenchServer.StartAsync(args.Contains("--reuse-statistics") ? "bench_stats" : null);
 Log.Line($"{server.Version} ({server.Settings}) on {server.Where}");
 var results = new Results
 {

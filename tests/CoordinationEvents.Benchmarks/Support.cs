@@ -6,7 +6,8 @@ namespace CoordinationEvents.Benchmarks;
 /// <summary>What to run: <c>--quick</c> for a short run (under 3 minutes), otherwise the full one.</summary>
 public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan Warmup, int CopyRows, IReadOnlyList<long> StatisticsSizes,
     long RebuildSize, int QueryRepetitions, int BatchClients, string? Note, long? RebuildAtScale = null, bool IngestOnly = false, bool StatisticsOnly = false, bool BatchOnly = false,
-    bool Abuse = false, double? SettleSeconds = null, IReadOnlyList<string>? AbuseLoads = null, bool ReorganisationOnly = false, bool TelemetryOnly = false)
+    bool Abuse = false, double? SettleSeconds = null, IReadOnlyList<string>? AbuseLoads = null, bool ReorganisationOnly = false, bool TelemetryOnly = false,
+    bool ReuseStatistics = false)
 {
     public const int BatchSize = 1_000;
     public const long RebuildAtScaleSize = 1_000_000;
@@ -66,6 +67,9 @@ public sealed record BenchOptions(bool Quick, TimeSpan RunDuration, TimeSpan War
                 case "--env" when value is not null && value.Contains('='):
                     options = options with { ServiceEnvironment = new Dictionary<string, string>(options.ServiceEnvironment) { [value[..value.IndexOf('=')]] = value[(value.IndexOf('=') + 1)..] } };
                     i++;
+                    break;
+                case "--reuse-statistics":
+                    options = options with { ReuseStatistics = true };
                     break;
                 case "--statistics-only":
                     options = options with { StatisticsOnly = true };

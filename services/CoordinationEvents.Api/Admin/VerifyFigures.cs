@@ -71,7 +71,15 @@ public static class VerifyFigures
     /// <summary>What an activity says, as its latest recorded or corrected event gives it.</summary>
     sealed record Content(KindDefinition Kind, string Unit, DateOnly On, string D1, string D2, long[] Values);
 
-    public static async Task<ConsistencyReport> RunAsync(NpgsqlDataSource db, CancellationToken ct)
+    /// <summary>
+    /// At most this many expected cells are held at once (about 150 bytes each: well inside the service's heap limit).
+    /// Past it the cells are compared in parts, a few units each: the activities are folded once and kept in a
+    /// temporary file, then each part adds up the cells of its units from it and reads only those units' rows (by the
+    /// key's leading unit_id). At 10M activities the 11.5M cells held at once took more than the 640 MiB heap.
+    /// </summary>
+    public const int MaxCellsPerPart = 1_500_000;
+
+    public static async Task<ConsistencyReport> RunAsync(NpgsqlDataSource db, CancellationToken ct, int maxCellsPerPart = MaxCellsPerPart)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
@@ -85,6 +93,8 @@ public static class VerifyFigures
 
         var organisation = await Organisation.ReadAsync(connection, ct);
         var strings = new Dictionary<string, string>(StringComparer.Ordinal); // one copy of each unit id and dimension value
+        var parts = await PartsAsync(connection, maxCellsPerPart, ct);
+        using var spill = parts.Count > 1 ? new Spill() : null;
 
         // The long reads take as long as the data does (at 10M events the sorted read of mt_events ran past 30 s
         // before its first row), so they have no command timeout (Npgsql's 30 s default once ended a verify at 10M
@@ -102,21 +112,29 @@ public static class VerifyFigures
         var retracted = false;
         DateTimeOffset? firstRecordedAt = null;
 
+        var flows = new long[Slots];
+        // The cells of one activity's content, of the holders in `part` (null: all; see PartsAsync).
+        void AddCells(Content content, Part? part)
+        {
+            var month = new DateOnly(content.On.Year, content.On.Month, 1);
+            flows[0] = 1;
+            if (content.Kind.IsStock) Array.Clear(flows, 1, Slots - 1);
+            else Array.Copy(content.Values, 1, flows, 1, Slots - 1);
+            // An activity counts in the cells of its unit and of the ancestors its unit had on its day (organisation.md, "as it was").
+            foreach (var unit in organisation.Holders(content.Unit, content.On))
+            {
+                if (part is not null && !part.Holds(unit)) continue;
+                Add(new Cell(unit, 'd', content.On, content.Kind.Name, content.D1, content.D2), flows);
+                Add(new Cell(unit, 'm', month, content.Kind.Name, content.D1, content.D2), flows);
+                Add(new Cell(unit, 'y', new DateOnly(content.On.Year, 1, 1), content.Kind.Name, content.D1, content.D2), flows);
+            }
+        }
         void AddUp()
         {
             if (latest is null || retracted) return;
             active++;
-            var month = new DateOnly(latest.On.Year, latest.On.Month, 1);
-            var flows = new long[Slots];
-            flows[0] = 1;
-            if (!latest.Kind.IsStock) Array.Copy(latest.Values, 1, flows, 1, Slots - 1);
-            // An activity counts in the cells of its unit and of the ancestors its unit had on its day (organisation.md, "as it was").
-            foreach (var unit in organisation.Holders(latest.Unit, latest.On))
-            {
-                Add(new Cell(unit, 'd', latest.On, latest.Kind.Name, latest.D1, latest.D2), flows);
-                Add(new Cell(unit, 'm', month, latest.Kind.Name, latest.D1, latest.D2), flows);
-                Add(new Cell(unit, 'y', new DateOnly(latest.On.Year, 1, 1), latest.Kind.Name, latest.D1, latest.D2), flows);
-            }
+            if (spill is null) AddCells(latest, null);
+            else spill.Write(latest);
             // A stock is its latest declaration, dated by the activity's day and ordered within it by when it was first recorded.
             if (latest.Kind.IsStock)
                 expectedStocks[stream] = new Stock(latest.Unit, latest.On,
@@ -172,19 +190,33 @@ public static class VerifyFigures
         void Report(Difference d) { count++; if (differences.Count < MaxListed) differences.Add(d); }
 
         // Each row of the tables is matched with (and taken out of) what is expected; what is left was never written.
-        var cellsCompared = expectedCells.Count;
-        await using (var cmd = LongRead($"select unit_id, period, bucket, kind, d1, d2, {Columns(0)} from {CellsTable}"))
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct))
+        // In parts (see MaxCellsPerPart): each adds up its units' cells from the folded activities and reads their rows.
+        var cellsCompared = 0;
+        foreach (var part in parts)
+        {
+            if (spill is not null)
             {
-                var cell = new Cell(reader.GetString(0), reader.GetChar(1), reader.GetFieldValue<DateOnly>(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
-                var actual = new long[Slots];
-                for (var i = 0; i < Slots; i++) actual[i] = reader.GetInt64(6 + i);
-                if (!expectedCells.Remove(cell, out var expected) || !expected.AsSpan().SequenceEqual(actual))
-                    Report(new Difference(CellsTable, Describe(cell), expected, actual));
+                expectedCells.Clear();
+                foreach (var content in spill.Read()) AddCells(content, part);
             }
-        foreach (var (cell, expected) in expectedCells)
-            Report(new Difference(CellsTable, Describe(cell), expected, null));
+            cellsCompared += expectedCells.Count;
+            var where = part is null ? "" : part.Last ? " where not (unit_id = any($1))" : " where unit_id = any($1)";
+            await using (var cmd = LongRead($"select unit_id, period, bucket, kind, d1, d2, {Columns(0)} from {CellsTable}{where}"))
+            {
+                if (part is not null) cmd.Parameters.AddWithValue(part.Units);
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var cell = new Cell(reader.GetString(0), reader.GetChar(1), reader.GetFieldValue<DateOnly>(2), reader.GetString(3), reader.GetString(4), reader.GetString(5));
+                    var actual = new long[Slots];
+                    for (var i = 0; i < Slots; i++) actual[i] = reader.GetInt64(6 + i);
+                    if (!expectedCells.Remove(cell, out var expected) || !expected.AsSpan().SequenceEqual(actual))
+                        Report(new Difference(CellsTable, Describe(cell), expected, actual));
+                }
+            }
+            foreach (var (cell, expected) in expectedCells)
+                Report(new Difference(CellsTable, Describe(cell), expected, null));
+        }
 
         var stocksCompared = expectedStocks.Count;
         await using (var cmd = LongRead($"select activity_id, unit_id, occurred_on, recorded_at, {Columns(1)} from {StocksTable}"))
@@ -203,6 +235,102 @@ public static class VerifyFigures
 
         return new ConsistencyReport(ProjectionName, position.ToString(CultureInfo.InvariantCulture), eventsChecked, active,
             cellsCompared, stocksCompared, count, differences);
+    }
+
+    /// <summary>
+    /// A part of the cells compared at once: the cells of <see cref="Units"/>, or, for the <see cref="Last"/> part, of
+    /// every unit not in them (the earlier parts' units): so every row of the table, and every holder, is in one part.
+    /// </summary>
+    sealed class Part(string[] units, bool last)
+    {
+        readonly HashSet<string> set = new(units, StringComparer.Ordinal);
+        public string[] Units { get; } = units;
+        public bool Last { get; } = last;
+        public bool Holds(string unit) => set.Contains(unit) != Last;
+    }
+
+    /// <summary>
+    /// The parts the cells are compared in: one (null: every unit at once) when the table holds at most
+    /// <paramref name="max"/> rows (the planner's estimate first, then a count); otherwise units in their order, as many
+    /// to a part as keep it within <paramref name="max"/> rows (a unit with more is a part of its own), and a last part
+    /// of the units not named.
+    /// </summary>
+    static async Task<List<Part?>> PartsAsync(NpgsqlConnection connection, int max, CancellationToken ct)
+    {
+        await using (var estimate = new NpgsqlCommand($"select coalesce((select reltuples::bigint from pg_class where relname = '{CellsTable}'), 0)", connection))
+            if ((long)(await estimate.ExecuteScalarAsync(ct))! is >= 0 and var rows && rows < max / 2) return [null];
+        var counts = new List<(string Unit, long Cells)>();
+        await using (var cmd = new NpgsqlCommand($"select unit_id, count(*) from {CellsTable} group by unit_id order by unit_id", connection) { CommandTimeout = 0 })
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) counts.Add((reader.GetString(0), reader.GetInt64(1)));
+        if (counts.Sum(c => c.Cells) <= max) return [null];
+        var parts = new List<Part?>();
+        var (units, cells) = (new List<string>(), 0L);
+        foreach (var (unit, count) in counts)
+        {
+            if (units.Count > 0 && cells + count > max)
+            {
+                parts.Add(new Part(units.ToArray(), false));
+                (units, cells) = ([], 0);
+            }
+            units.Add(unit);
+            cells += count;
+        }
+        // The last part: the last units counted, and every unit the table has no row of.
+        parts.Add(new Part(parts.SelectMany(p => p!.Units).ToArray(), true));
+        return parts;
+    }
+
+    /// <summary>
+    /// The folded activities kept for the parts: one fixed-size record each (its unit, day, kind, dimension values and
+    /// metric slots; strings as numbers) in a temporary file that is deleted when it is closed.
+    /// </summary>
+    sealed class Spill : IDisposable
+    {
+        readonly FileStream file = new(Path.GetTempFileName(), FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
+        readonly Dictionary<string, int> numbers = new(StringComparer.Ordinal);
+        readonly List<string> texts = [];
+        readonly BinaryWriter writer;
+
+        public Spill() => writer = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true);
+
+        int Number(string text)
+        {
+            if (!numbers.TryGetValue(text, out var n)) { numbers[text] = n = texts.Count; texts.Add(text); }
+            return n;
+        }
+
+        public void Write(Content content)
+        {
+            writer.Write(Number(content.Unit));
+            writer.Write(content.On.DayNumber);
+            writer.Write(Number(content.Kind.Name));
+            writer.Write(Number(content.D1));
+            writer.Write(Number(content.D2));
+            for (var i = 1; i < Slots; i++) writer.Write(content.Values[i]);
+        }
+
+        public IEnumerable<Content> Read()
+        {
+            writer.Flush();
+            file.Position = 0;
+            var length = file.Length;
+            using var reader = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true);
+            var values = new long[Slots];
+            while (file.Position < length)
+            {
+                var (unit, day, kind, d1, d2) = (texts[reader.ReadInt32()], DateOnly.FromDayNumber(reader.ReadInt32()), texts[reader.ReadInt32()], texts[reader.ReadInt32()], texts[reader.ReadInt32()]);
+                for (var i = 1; i < Slots; i++) values[i] = reader.ReadInt64();
+                yield return new Content(KindCatalog.Get(kind), unit, day, d1, d2, values);
+            }
+            file.Position = length;
+        }
+
+        public void Dispose()
+        {
+            writer.Dispose();
+            file.Dispose();
+        }
     }
 
     /// <summary>The figures of an event's <c>content</c>: slot 0 unused (1 per activity in cells), then the kind's metrics.</summary>
