@@ -175,9 +175,7 @@ public sealed class BenchPostgres(string adminConnectionString, string? director
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("select datname from pg_database where datname like $1 order by datname limit 1", connection);
         command.Parameters.AddWithValue($"b\\_{prefix.ToLowerInvariant().Replace('-', '_')}\\_%");
-        return await command.ExecuteScalarAsync() is string name
-            ? new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, MaxPoolSize = 64, ConnectionIdleLifetime = 10, ConnectionPruningInterval = 5 }.ConnectionString
-            : null;
+        return await command.ExecuteScalarAsync() is string name ? ConnectionStringOf(name) : null;
     }
 
     public async Task<string> CreateDatabaseAsync(string prefix)
@@ -190,11 +188,13 @@ public sealed class BenchPostgres(string adminConnectionString, string? director
             await command.ExecuteNonQueryAsync();
         }
         created.Enqueue(name);
-        return new NpgsqlConnectionStringBuilder(AdminConnectionString)
-        {
-            Database = name, MaxPoolSize = 64, ConnectionIdleLifetime = 10, ConnectionPruningInterval = 5,
-        }.ConnectionString;
+        return ConnectionStringOf(name);
     }
+
+    string ConnectionStringOf(string database) => new NpgsqlConnectionStringBuilder(AdminConnectionString)
+    {
+        Database = database, MaxPoolSize = 64, ConnectionIdleLifetime = 10, ConnectionPruningInterval = 5,
+    }.ConnectionString;
 
     /// <summary>Drops the run's databases, and stops the own cluster if this run started it.</summary>
     public void Stop()

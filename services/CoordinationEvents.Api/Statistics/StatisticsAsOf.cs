@@ -103,8 +103,7 @@ public static class StatisticsAsOf
         var records = await UnitDirectory.LoadRecordsAsync(connection, ct);
         var history = HistoryAt(records, asOf, VietnamCalendar.Today(clock));
         var (position, pending) = await StatisticsPosition.ReadAsync(connection, ct);
-        var head = await HeadAsync(connection, ct);
-        var from = await FirstSequenceAfterAsync(connection, asOf - AppendMargin, ct);
+        var (from, head) = await FirstSequenceAfterAsync(connection, asOf - AppendMargin, ct);
         var organisationChanged = records.Any(r => r.Changes.Any(c => c.RecordedAt > asOf));
         var parts = NeedsDays(query, history) ? [StatisticsProjection.FillPart.Days, StatisticsProjection.FillPart.MonthsAndStocks]
             : new[] { StatisticsProjection.FillPart.MonthsAndStocks };
@@ -112,7 +111,7 @@ public static class StatisticsAsOf
             !organisationChanged && !pending && head - Math.Min(from, position + 1) < MaxDeltaEvents
                 ? await FillDeltaAsync(connection, history, asOf, position, from, parts, ct)
                 : await FillReplayAsync(connection, history, asOf, query.UnitId is null ? null : CountedUnits(query, history),
-                    await ChangedStreamsAsync(connection, asOf, from, ct), parts, ct);
+                    await ChangedStreamsAsync(connection, asOf, from, null, ct), parts, ct);
         var result = await reader.QueryAsync(query, history, ct, tables, connection);
         await tx.CommitAsync(ct);
         return result with { AsOf = asOf };
@@ -128,13 +127,6 @@ public static class StatisticsAsOf
         query.From.Day != 1 || query.To.AddDays(1).Day != 1
         || history.ChangeDates.Any(d => d > query.From && d <= query.To && d.Day != 1);
 
-    /// <summary>The last event's sequence number (0 when there is none).</summary>
-    static async Task<long> HeadAsync(NpgsqlConnection connection, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("select coalesce(max(seq_id), 0) from mt_events", connection);
-        return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
     /// <summary>
     /// The live cells and stocks with the part of every activity changed since (an event after the instant, or one the
     /// projection has not applied yet) taken out as the projection counted it (its events up to the position) and put
@@ -145,19 +137,7 @@ public static class StatisticsAsOf
     static async Task<(string Cells, string Stocks)> FillDeltaAsync(NpgsqlConnection connection, UnitHistory history, DateTimeOffset asOf,
         long position, long from, StatisticsProjection.FillPart[] parts, CancellationToken ct)
     {
-        var changed = new List<Guid>();
-        await using (var cmd = new NpgsqlCommand($"""
-            select distinct stream_id from mt_events
-            where seq_id >= least($1, $2 + 1) and (timestamp > $3 or seq_id > $2)
-              and type in ({string.Join(", ", ActivityEventTypes.All.Select(t => $"'{t}'"))})
-            """, connection))
-        {
-            cmd.Parameters.AddWithValue(from);
-            cmd.Parameters.AddWithValue(position);
-            cmd.Parameters.AddWithValue(asOf.ToUniversalTime()); // Npgsql writes timestamptz from UTC only
-            await using var read = await cmd.ExecuteReaderAsync(ct);
-            while (await read.ReadAsync(ct)) changed.Add(read.GetGuid(0));
-        }
+        var changed = (await ChangedStreamsAsync(connection, asOf, from, position, ct)).All;
         var negated = string.Join(", ", Enumerable.Range(0, StatisticsProjection.Slots).Select(i => $"-v{i}"));
         await using (var create = new NpgsqlCommand($"""
             create temp table asof_plus (like {StatisticsProjection.Cells} including defaults) on commit drop;
@@ -167,10 +147,10 @@ public static class StatisticsAsOf
             """, connection)) await create.ExecuteNonQueryAsync(ct);
         await using (var insert = new NpgsqlCommand("insert into asof_changed select unnest($1::uuid[])", connection))
         {
-            insert.Parameters.AddWithValue(changed.ToArray());
+            insert.Parameters.AddWithValue(changed);
             await insert.ExecuteNonQueryAsync(ct);
         }
-        if (changed.Count > 0)
+        if (changed.Length > 0)
         {
             var ancestry = history.Ancestry();
             // As the projection counted them: their events up to its position (whatever their time).
@@ -249,19 +229,24 @@ public static class StatisticsAsOf
     }
 
     /// <summary>
-    /// The activities with an event recorded after <paramref name="asOf"/> (recorded, corrected or retracted since), and
-    /// among them those corrected or retracted since (the others were recorded only after it, and did not exist then):
-    /// a range scan of the event sequence from the first event recorded <see cref="AppendMargin"/> before the instant.
+    /// The activities with an event recorded after <paramref name="asOf"/> (recorded, corrected or retracted since), or,
+    /// given the projection's <paramref name="position"/>, one it has not applied yet; and among them those corrected or
+    /// retracted since (the others were recorded only after it, and did not exist then): a range scan of the event
+    /// sequence from <paramref name="from"/>, the first event recorded <see cref="AppendMargin"/> before the instant
+    /// (or the first after the position, if earlier).
     /// </summary>
-    public static async Task<(Guid[] All, Guid[] Changed)> ChangedStreamsAsync(NpgsqlConnection connection, DateTimeOffset asOf, long from, CancellationToken ct)
+    public static async Task<(Guid[] All, Guid[] Changed)> ChangedStreamsAsync(NpgsqlConnection connection, DateTimeOffset asOf, long from,
+        long? position, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"""
             select stream_id, bool_or(type <> '{ActivityEventTypes.Recorded}') from mt_events
-            where seq_id >= $1 and timestamp > $2 and type in ({string.Join(", ", ActivityEventTypes.All.Select(t => $"'{t}'"))})
+            where seq_id >= least($1, $3 + 1) and (timestamp > $2 or seq_id > $3)
+              and type in ({string.Join(", ", ActivityEventTypes.All.Select(t => $"'{t}'"))})
             group by stream_id
             """, connection);
         cmd.Parameters.AddWithValue(from);
         cmd.Parameters.AddWithValue(asOf.ToUniversalTime()); // Npgsql writes timestamptz from UTC only
+        cmd.Parameters.AddWithValue(position ?? long.MaxValue - 1);
         var (all, changed) = (new List<Guid>(), new List<Guid>());
         await using var read = await cmd.ExecuteReaderAsync(ct);
         while (await read.ReadAsync(ct))
@@ -274,9 +259,10 @@ public static class StatisticsAsOf
 
     /// <summary>
     /// The first sequence number whose event has a timestamp after <paramref name="instant"/>, by a binary search over
-    /// the primary key (timestamps rise with the sequence, but for transactions open side by side: see <see cref="AppendMargin"/>).
+    /// the primary key (timestamps rise with the sequence, but for transactions open side by side: see <see cref="AppendMargin"/>),
+    /// and the last event's sequence number (0 when there is none).
     /// </summary>
-    static async Task<long> FirstSequenceAfterAsync(NpgsqlConnection connection, DateTimeOffset instant, CancellationToken ct)
+    static async Task<(long First, long Head)> FirstSequenceAfterAsync(NpgsqlConnection connection, DateTimeOffset instant, CancellationToken ct)
     {
         await using var bounds = new NpgsqlCommand("select coalesce(min(seq_id), 0), coalesce(max(seq_id), 0) from mt_events", connection);
         long lo, hi;
@@ -285,6 +271,7 @@ public static class StatisticsAsOf
             await r.ReadAsync(ct);
             (lo, hi) = (r.GetInt64(0), r.GetInt64(1) + 1);
         }
+        var head = hi - 1;
         // Invariant: events below lo are at or before the instant; hi is after the last event or has one after the instant.
         await using var probe = new NpgsqlCommand("select timestamp > $2 from mt_events where seq_id >= $1 order by seq_id limit 1", connection);
         var at = new NpgsqlParameter<long> { TypedValue = 0 };
@@ -297,6 +284,6 @@ public static class StatisticsAsOf
             var after = await probe.ExecuteScalarAsync(ct) as bool?;
             if (after is null or true) hi = mid; else lo = mid + 1;
         }
-        return lo;
+        return (lo, head);
     }
 }

@@ -41,6 +41,9 @@ public sealed partial class StatisticsProjection
         cmd.Parameters.Add(new NpgsqlParameter { Value = fromDay is { } d ? d : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Date });
     }
 
+    /// <summary>Which activities an <c>asOf</c> fill reads from their documents: none, those of the units $8, or all.</summary>
+    public enum AsOfDocuments { None, OfUnits, All }
+
     /// <summary>
     /// One half of the fill, as one statement ($1: the last event to include, a committed sequence below the daemon's
     /// high water mark; $2–$5: the organisation's <see cref="UnitHistory.Ancestry"/> spans, unit, ancestor, from,
@@ -53,9 +56,6 @@ public sealed partial class StatisticsProjection
     /// is the first of a year, so the year cells it writes count the whole year. Slots follow <see cref="Contribution"/> and
     /// <see cref="StockValues"/>; the consistency check holds the two paths to the same answer.
     /// </summary>
-    /// <summary>Which activities an <c>asOf</c> fill reads from their documents: none, those of the units $8, or all.</summary>
-    public enum AsOfDocuments { None, OfUnits, All }
-
     public static string FillSql(string cells, string? stocks, FillPart part, bool asOf = false, AsOfDocuments documents = AsOfDocuments.OfUnits,
         bool byUnit = false)
     {
@@ -79,6 +79,13 @@ public sealed partial class StatisticsProjection
         var stockKinds = string.Join(", ", KindCatalog.All.Where(k => k.IsStock).Select(k => $"'{k.Name}'"));
         var types = $"'{ActivityEventTypes.Recorded}', '{ActivityEventTypes.Corrected}', '{ActivityEventTypes.Retracted}'";
         var v = Enumerable.Range(1, Slots - 1).ToArray();
+        // An activity's inline document standing for its latest event: its content, or its retraction.
+        var documentAsEvent = $"""
+            select v.id as stream_id,
+                   case when v.data->>'status' = '{ActivityStatus.Retracted}' then '{ActivityEventTypes.Retracted}' else '{ActivityEventTypes.Recorded}' end as type,
+                   v.data
+            from {ActivityView.TableName} v
+            """;
         // Stock rows are kept per declaration with its own unit, whatever the organisation: a restatement (no stocks
         // table) leaves them alone.
         var stockRows = stocks is null ? "" : $"""
@@ -97,10 +104,7 @@ public sealed partial class StatisticsProjection
             -- the units $8, of all, or of none); of those changed after it, the ones in $10 are replayed: their latest
             -- event recorded by then (one recorded only after it has none, and need not be listed there).
             latest as (
-                select v.id as stream_id,
-                       case when v.data->>'status' = '{ActivityStatus.Retracted}' then '{ActivityEventTypes.Retracted}' else '{ActivityEventTypes.Recorded}' end as type,
-                       v.data
-                from {ActivityView.TableName} v
+                {documentAsEvent}
                 where {documentsOf} and not (v.id = any($9))
                 union all
                 select e.stream_id, e.type, e.data from mt_events e
@@ -116,10 +120,7 @@ public sealed partial class StatisticsProjection
             changed as materialized (
                 select distinct e.stream_id from mt_events e where e.seq_id > $1 and e.type in ({types})),
             latest as (
-                select v.id as stream_id,
-                       case when v.data->>'status' = '{ActivityStatus.Retracted}' then '{ActivityEventTypes.Retracted}' else '{ActivityEventTypes.Recorded}' end as type,
-                       v.data
-                from {ActivityView.TableName} v
+                {documentAsEvent}
                 where v.unit_id = any($7) and not exists (select from changed c where c.stream_id = v.id)
                 union all
                 select l.stream_id, l.type, l.data

@@ -19,18 +19,6 @@ namespace CoordinationEvents.Api.Tests.Statistics;
 /// </summary>
 public sealed class RestateScopeTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    static string Body(string externalId, string unitId, DateOnly day)
-    {
-        var node = JsonNode.Parse(ActivityExamples.ByKind["patrol"])!.AsObject();
-        node["externalId"] = externalId;
-        node["unitId"] = unitId;
-        node["occurredOn"] = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        node["partnerUnitIds"] = new JsonArray();
-        node.Remove("location");
-        node["details"]!["patrolParticipants"] = 3;
-        return node.ToJsonString();
-    }
-
     /// <summary>Each cell of the unit from the month on, as its physical row and the transaction that wrote it.</summary>
     async Task<HashSet<string>> RowsAsync(string unitId, DateOnly month)
     {
@@ -76,7 +64,7 @@ public sealed class RestateScopeTests(ApiFactory api) : IClassFixture<ApiFactory
             {
                 for (var i = w; i < posted.Count; i += 4)
                 {
-                    var response = await reporter.PostJsonAsync("/api/v1/activities", Body($"{p}{i}", posted[i].Unit, posted[i].Day));
+                    var response = await reporter.PostJsonAsync("/api/v1/activities", ReorganisationTests.Body($"{p}{i}", posted[i].Unit, posted[i].Day, 3));
                     Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
                 }
             })));
@@ -150,7 +138,7 @@ public sealed class RestateScopeTests(ApiFactory api) : IClassFixture<ApiFactory
         for (var i = 0; i < 60; i++)
         {
             var (unit, when) = (units[i % 3], new DateOnly(2021, 1, 1).AddDays(i * 17));
-            var response = await reporter.PostJsonAsync("/api/v1/activities", Body($"{p}{i}", unit, when));
+            var response = await reporter.PostJsonAsync("/api/v1/activities", ReorganisationTests.Body($"{p}{i}", unit, when, 3));
             Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
             posted.Add(((await response.JsonAsync()).GetProperty("activityId").GetGuid(), $"{p}{i}", unit, when));
         }
@@ -172,14 +160,14 @@ public sealed class RestateScopeTests(ApiFactory api) : IClassFixture<ApiFactory
                     continue;
                 }
                 var moved = unit == other ? c0 : other;
-                var put = await reporter.PutJsonAsync($"/api/v1/activities/{id}", Body(externalId, moved, when), "\"1\"");
+                var put = await reporter.PutJsonAsync($"/api/v1/activities/{id}", ReorganisationTests.Body(externalId, moved, when, 3), "\"1\"");
                 Assert.True(put.StatusCode == HttpStatusCode.OK, await put.Content.ReadAsStringAsync());
                 posted[i] = (id, externalId, moved, when);
             }
             for (var i = 60; i < 70; i++)
             {
                 var (unit, when) = (units[i % 3], new DateOnly(2021, 1, 1).AddDays(i * 17));
-                Assert.Equal(HttpStatusCode.Created, (await reporter.PostJsonAsync("/api/v1/activities", Body($"{p}{i}", unit, when))).StatusCode);
+                Assert.Equal(HttpStatusCode.Created, (await reporter.PostJsonAsync("/api/v1/activities", ReorganisationTests.Body($"{p}{i}", unit, when, 3))).StatusCode);
                 posted.Add((Guid.Empty, $"{p}{i}", unit, when));
             }
             await org.AppendAsync(

@@ -21,18 +21,6 @@ namespace CoordinationEvents.Api.Tests.Statistics;
 /// </summary>
 public sealed class YearCellsTests(ApiFactory api) : IClassFixture<ApiFactory>
 {
-    static string Body(string externalId, string unitId, DateOnly day, int participants)
-    {
-        var node = JsonNode.Parse(ActivityExamples.ByKind["patrol"])!.AsObject();
-        node["externalId"] = externalId;
-        node["unitId"] = unitId;
-        node["occurredOn"] = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        node["partnerUnitIds"] = new JsonArray();
-        node.Remove("location");
-        node["details"]!["patrolParticipants"] = participants;
-        return node.ToJsonString();
-    }
-
     static readonly string[] Queries =
     [
         "from=2019-01-01&to=2024-12-31",
@@ -67,7 +55,7 @@ public sealed class YearCellsTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         foreach (var (id, unit, day, n) in activities)
         {
-            var response = await reporter.PostJsonAsync("/api/v1/activities", Body(id, unit, day, n));
+            var response = await reporter.PostJsonAsync("/api/v1/activities", ReorganisationTests.Body(id, unit, day, n));
             Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
         }
         await api.WaitForProjectionsAsync();
